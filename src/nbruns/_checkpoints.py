@@ -1,0 +1,88 @@
+"""Rollback and copy on top of LangGraph's in-memory checkpointer.
+
+`InMemorySaver` implements `delete_thread` but not `delete_for_runs` or
+`copy_thread`, so nbruns adds them here. The saver keeps, per thread and
+namespace, checkpoints keyed by id, pending writes keyed by checkpoint, and
+channel blobs keyed by version; rollback must keep all three consistent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langgraph.checkpoint.memory import InMemorySaver
+
+__all__ = ["Mark", "NbrunsMemorySaver"]
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Where a run started: the checkpoint it continued from and the writes on it then."""
+
+    checkpoint_id: str | None
+    write_keys: frozenset[tuple[str, int]]
+
+
+class NbrunsMemorySaver(InMemorySaver):
+    """InMemorySaver that can undo a run (rollback) and copy a thread."""
+
+    def head_id(self, thread_id: str) -> str | None:
+        checkpoints = self.storage.get(thread_id, {}).get("", {})
+        # ids are time-ordered uuid6, so the newest is the largest (as InMemorySaver assumes)
+        return max(checkpoints) if checkpoints else None
+
+    def mark(self, thread_id: str, checkpoint_id: str | None = None) -> Mark:
+        start = checkpoint_id or self.head_id(thread_id)
+        if start is None:
+            return Mark(None, frozenset())
+        writes = self.writes.get((thread_id, "", start), {})
+        return Mark(start, frozenset(writes))
+
+    def undo_run(self, thread_id: str, run_id: str, mark: Mark) -> int:
+        """Delete every checkpoint `run_id` wrote and restore the writes on `mark`.
+
+        Returns how many checkpoints were deleted. Afterwards `get_state` and
+        `get_history` read exactly as they did when `mark` was taken.
+        """
+        deleted = 0
+        namespaces = self.storage.get(thread_id, {})
+        for ns in list(namespaces):
+            checkpoints = namespaces[ns]
+            for checkpoint_id, (_, metadata, _) in list(checkpoints.items()):
+                if self.serde.loads_typed(metadata).get("run_id") == run_id:
+                    del checkpoints[checkpoint_id]
+                    self.writes.pop((thread_id, ns, checkpoint_id), None)
+                    deleted += 1
+            if not checkpoints:
+                del namespaces[ns]
+        if mark.checkpoint_id is not None:
+            # a resume (Command) writes onto the checkpoint the run started from
+            key = (thread_id, "", mark.checkpoint_id)
+            writes = self.writes.get(key)
+            if writes is not None:
+                for write_key in [k for k in writes if k not in mark.write_keys]:
+                    del writes[write_key]
+                if not writes:
+                    del self.writes[key]
+        self._drop_unreferenced_blobs(thread_id)
+        return deleted
+
+    def _drop_unreferenced_blobs(self, thread_id: str) -> None:
+        referenced: set[tuple[str, str, str, str | int | float]] = set()
+        for ns, checkpoints in self.storage.get(thread_id, {}).items():
+            for serialized, _, _ in checkpoints.values():
+                versions = self.serde.loads_typed(serialized)["channel_versions"]
+                referenced.update((thread_id, ns, ch, v) for ch, v in versions.items())
+        for key in [k for k in self.blobs if k[0] == thread_id and k not in referenced]:
+            del self.blobs[key]
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy every checkpoint, write and blob of one thread to a new thread id."""
+        for ns, checkpoints in self.storage.get(source_thread_id, {}).items():
+            self.storage[target_thread_id][ns] = dict(checkpoints)
+        for (thread_id, ns, checkpoint_id), writes in list(self.writes.items()):
+            if thread_id == source_thread_id:
+                self.writes[(target_thread_id, ns, checkpoint_id)] = dict(writes)
+        for (thread_id, ns, channel, version), blob in list(self.blobs.items()):
+            if thread_id == source_thread_id:
+                self.blobs[(target_thread_id, ns, channel, version)] = blob

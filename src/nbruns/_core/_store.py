@@ -1,0 +1,236 @@
+"""The in-memory store: assistants, threads, runs and the timeline, with sync methods.
+
+Only the executor's event loop calls it, so it needs no locks. Checkpoints are
+not here: they live in the LangGraph checkpointer; a thread caches its last
+checkpoint's values and next tasks as `head`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .._errors import Conflict, NotFound
+from .._types import ThreadStatus
+from ._lifecycle import ACTIVE, INFLIGHT, public_status, thread_status
+from ._records import AssistantRecord, Head, RunRecord, ThreadRecord, TimelineEvent
+
+__all__ = ["MemoryStore", "matches"]
+
+
+def matches(actual: Any, wanted: Mapping[str, Any]) -> bool:
+    """True when every key of `wanted` is in `actual` with an equal (or sub-matching) value."""
+    if not isinstance(actual, Mapping):
+        return False
+    for key, value in wanted.items():
+        if key not in actual:
+            return False
+        if isinstance(value, Mapping) and isinstance(actual[key], Mapping):
+            if not matches(actual[key], value):
+                return False
+        elif actual[key] != value:
+            return False
+    return True
+
+
+def _page(items: list[Any], limit: int, offset: int) -> list[Any]:
+    return items[offset : offset + limit]
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        # assistant_id -> record
+        self.assistants: dict[str, AssistantRecord] = {}
+        # thread_id -> record
+        self.threads: dict[str, ThreadRecord] = {}
+        # run_id -> record (rolled-back runs stay until their task exits, hidden)
+        self.runs: dict[str, RunRecord] = {}
+        # thread_id -> run ids in creation order
+        self.thread_runs: dict[str, list[str]] = {}
+        # thread_id -> events in order
+        self.timelines: dict[str, list[TimelineEvent]] = {}
+        self._seq = 0
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # -- assistants --------------------------------------------------------
+
+    def put_assistant(self, record: AssistantRecord) -> AssistantRecord:
+        self.assistants[record.assistant_id] = record
+        return record
+
+    def get_assistant(self, assistant_id: str) -> AssistantRecord:
+        try:
+            return self.assistants[assistant_id]
+        except KeyError:
+            raise NotFound(f"Assistant {assistant_id} not found.") from None
+
+    def delete_assistant(self, assistant_id: str) -> None:
+        self.get_assistant(assistant_id)
+        del self.assistants[assistant_id]
+
+    def search_assistants(
+        self,
+        *,
+        graph_id: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+    ) -> list[AssistantRecord]:
+        found = [
+            a
+            for a in self.assistants.values()
+            if (graph_id is None or a.graph_id == graph_id)
+            and (name is None or name.lower() in a.name.lower())
+            and (not metadata or matches(a.metadata, metadata))
+        ]
+        found.sort(key=lambda a: getattr(a, sort_by), reverse=sort_order == "desc")
+        return _page(found, limit, offset)
+
+    # -- threads -----------------------------------------------------------
+
+    def create_thread(self, record: ThreadRecord, *, if_exists: str = "raise") -> ThreadRecord:
+        existing = self.threads.get(record.thread_id)
+        if existing is not None:
+            if if_exists == "do_nothing":
+                return existing
+            raise Conflict(f"Thread {record.thread_id} already exists.")
+        self.threads[record.thread_id] = record
+        self.thread_runs[record.thread_id] = []
+        self.timelines[record.thread_id] = []
+        return record
+
+    def get_thread(self, thread_id: str) -> ThreadRecord:
+        try:
+            return self.threads[thread_id]
+        except KeyError:
+            raise NotFound(f"Thread {thread_id} not found.") from None
+
+    def replace_thread(self, thread_id: str, **changes: Any) -> ThreadRecord:
+        record = dataclasses.replace(self.get_thread(thread_id), **changes)
+        self.threads[thread_id] = record
+        return record
+
+    def delete_thread(self, thread_id: str) -> list[RunRecord]:
+        """Forget a thread, its runs and its timeline; return the runs it had."""
+        self.get_thread(thread_id)
+        runs = [self.runs.pop(run_id) for run_id in self.thread_runs.pop(thread_id, [])]
+        del self.threads[thread_id]
+        self.timelines.pop(thread_id, None)
+        return runs
+
+    def thread_status(self, thread_id: str) -> ThreadStatus:
+        thread = self.get_thread(thread_id)
+        return thread_status(self.runs_of(thread_id), thread.head)
+
+    def search_threads(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        ids: Iterable[str] | None = None,
+        status: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+    ) -> list[ThreadRecord]:
+        wanted_ids = set(ids) if ids is not None else None
+        found = [
+            t
+            for t in self.threads.values()
+            if not t.temporary
+            and (wanted_ids is None or t.thread_id in wanted_ids)
+            and (not metadata or matches(t.metadata, metadata))
+            and (not values or matches(t.head.values, values))
+            and (status is None or self.thread_status(t.thread_id) == status)
+        ]
+        key: Callable[[ThreadRecord], Any]
+        if sort_by == "status":
+            key = lambda t: self.thread_status(t.thread_id)  # noqa: E731
+        else:
+            key = lambda t: getattr(t, sort_by)  # noqa: E731
+        found.sort(key=key, reverse=sort_order == "desc")
+        return _page(found, limit, offset)
+
+    def set_head(self, thread_id: str, head: Head, *, at: float) -> None:
+        if thread_id in self.threads:
+            self.replace_thread(thread_id, head=head, updated_at=at, state_updated_at=at)
+
+    # -- runs --------------------------------------------------------------
+
+    def insert_run(self, run: RunRecord) -> RunRecord:
+        self.get_thread(run.thread_id)
+        self.runs[run.run_id] = run
+        self.thread_runs[run.thread_id].append(run.run_id)
+        return run
+
+    def replace_run(self, run: RunRecord) -> RunRecord:
+        if run.run_id not in self.runs:
+            raise NotFound(f"Run {run.run_id} not found.")
+        self.runs[run.run_id] = run
+        return run
+
+    def forget_run(self, run_id: str) -> None:
+        run = self.runs.pop(run_id, None)
+        if run is not None and run.thread_id in self.thread_runs:
+            self.thread_runs[run.thread_id].remove(run_id)
+
+    def find_run(self, run_id: str) -> RunRecord | None:
+        """The record even if clients can no longer see it (a rollback in progress)."""
+        return self.runs.get(run_id)
+
+    def get_run(self, thread_id: str, run_id: str) -> RunRecord:
+        """A run as clients see it: hidden once a rollback deleted it."""
+        run = self.runs.get(run_id)
+        if run is None or run.thread_id != thread_id or public_status(run) is None:
+            raise NotFound(f"Run {run_id} not found.")
+        return run
+
+    def runs_of(self, thread_id: str) -> list[RunRecord]:
+        return [self.runs[run_id] for run_id in self.thread_runs.get(thread_id, ())]
+
+    def inflight(self, thread_id: str) -> list[RunRecord]:
+        return [r for r in self.runs_of(thread_id) if r.phase in INFLIGHT]
+
+    def holds_thread(self, thread_id: str) -> bool:
+        return any(r.phase in ACTIVE and r.phase != "pending" for r in self.runs_of(thread_id))
+
+    def next_pending(self, thread_id: str) -> RunRecord | None:
+        """The pending run that goes next: earliest scheduled, then first created."""
+        pending = [r for r in self.runs_of(thread_id) if r.phase == "pending"]
+        return min(pending, key=lambda r: (r.scheduled_at, r.seq), default=None)
+
+    def list_runs(
+        self, thread_id: str, *, limit: int = 10, offset: int = 0, status: str | None = None
+    ) -> list[RunRecord]:
+        self.get_thread(thread_id)
+        visible = [
+            r
+            for r in reversed(self.runs_of(thread_id))
+            if public_status(r) is not None and (status is None or public_status(r) == status)
+        ]
+        return _page(visible, limit, offset)
+
+    # -- timeline ----------------------------------------------------------
+
+    def record(
+        self, kind: str, thread_id: str, run_id: str | None, *, at: float, **detail: Any
+    ) -> None:
+        events = self.timelines.get(thread_id)
+        if events is not None:
+            events.append(TimelineEvent(self.next_seq(), at, thread_id, run_id, kind, detail))
+
+    def timeline(self, thread_id: str | None = None) -> list[TimelineEvent]:
+        if thread_id is not None:
+            self.get_thread(thread_id)
+            return list(self.timelines.get(thread_id, ()))
+        merged = [e for events in self.timelines.values() for e in events]
+        merged.sort(key=lambda e: e.seq)
+        return merged

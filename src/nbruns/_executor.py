@@ -1,0 +1,904 @@
+"""The executor: carries out the core's decisions on an asyncio loop.
+
+It owns every task it starts (one per started run, plus finalizers), runs one
+run per thread at a time in FIFO order, and starts the next run the moment a
+thread is free: no polling. A cancelled run is awaited, including any blocking
+node still running in a worker thread, before its successor's first step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from langgraph.types import Command
+
+from . import _serde
+from ._checkpoints import Mark, NbrunsMemorySaver
+from ._core._lifecycle import ACTIVE, FINISHED, INFLIGHT, public_status, transition
+from ._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
+from ._core._store import MemoryStore
+from ._core._strategies import Reject, Supersede, decide
+from ._errors import BadRequest, Conflict, InvalidInput, NotFound
+from ._graphs import GraphRegistry
+from ._runstream import RunStream
+
+__all__ = ["NO_RUN_BODY", "Executor", "RunSpec", "assistant_id_for_graph"]
+
+# Wherever an assistant id is expected a graph id works too, through the system
+# assistant each graph gets; this namespace makes those ids stable across restarts.
+_GRAPH_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+NO_RUN_BODY = {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
+"""What join answers for a run deleted (rolled back) while it was being waited on."""
+
+_current_run: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "nbruns_current_run", default=None
+)
+
+
+def assistant_id_for_graph(graph_id: str) -> str:
+    return str(uuid.uuid5(_GRAPH_NAMESPACE, graph_id))
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """A validated request for a run (the API layer builds it)."""
+
+    assistant_id: str
+    input: Any = None
+    command: Mapping[str, Any] | None = None
+    stream_mode: tuple[str, ...] = ("values",)
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] | None = None
+    checkpoint_id: str | None = None
+    interrupt_before: Any = None
+    interrupt_after: Any = None
+    multitask_strategy: str = "enqueue"
+    if_not_exists: str = "reject"
+    on_completion: str = "delete"
+    after_seconds: float = 0.0
+    durability: str | None = None
+    feedback_keys: Any = None
+
+
+@dataclass(slots=True)
+class _Control:
+    """What the executor holds for a started run."""
+
+    run_id: str
+    thread_id: str
+    mark: Mark
+    task: asyncio.Task[None] | None = None
+    started: bool = False  # the task's body has begun: only then is task.cancel() safe
+    stop_action: str | None = None
+    finalized: bool = False
+
+
+class _TrackingPool(concurrent.futures.ThreadPoolExecutor):
+    """The server loop's default executor. LangGraph runs sync nodes here; recording
+    which run submitted each job lets a cancelled run wait for them to return."""
+
+    def __init__(self) -> None:
+        super().__init__(thread_name_prefix="nbruns-node")
+        # run id -> jobs; touched only from the loop thread (submit runs there)
+        self.jobs: dict[str, list[concurrent.futures.Future[Any]]] = {}
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        future = super().submit(fn, *args, **kwargs)
+        run_id = _current_run.get()
+        if run_id is not None:
+            self.jobs.setdefault(run_id, []).append(future)
+        return future
+
+
+class Executor:
+    """Runs, threads and assistants on one event loop, over a `MemoryStore`."""
+
+    def __init__(
+        self,
+        *,
+        store: MemoryStore | None = None,
+        saver: NbrunsMemorySaver | None = None,
+        clock: Callable[[], float] = time.time,
+        run_timeout: float | None = None,
+    ) -> None:
+        self.store = store or MemoryStore()
+        self.saver = saver or NbrunsMemorySaver()
+        self.graphs = GraphRegistry(self.saver)
+        self.clock = clock
+        self.run_timeout = run_timeout
+        self._controls: dict[str, _Control] = {}
+        self._holders: dict[str, str] = {}  # thread id -> run id holding it
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._streams: dict[str, RunStream] = {}
+        self._done: dict[str, asyncio.Future[Any]] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._pool: _TrackingPool | None = None
+        self._closed = False
+
+    # -- setup ---------------------------------------------------------------
+
+    def install_pool(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Make the tracking pool the loop's default executor (the loop is nbruns's own)."""
+        self._pool = _TrackingPool()
+        loop.set_default_executor(self._pool)
+
+    def register_graphs(self, graphs: Mapping[str, Any]) -> None:
+        for graph_id in self.graphs.register(graphs):
+            now = self.clock()
+            self.store.put_assistant(
+                AssistantRecord(
+                    assistant_id=assistant_id_for_graph(graph_id),
+                    graph_id=graph_id,
+                    created_at=now,
+                    updated_at=now,
+                    config={},
+                    metadata={"created_by": "system"},
+                    name=graph_id,
+                )
+            )
+
+    # -- assistants ----------------------------------------------------------
+
+    def resolve_assistant(self, assistant_id: str) -> AssistantRecord:
+        if assistant_id in self.graphs and assistant_id not in self.store.assistants:
+            assistant_id = assistant_id_for_graph(assistant_id)
+        return self.store.get_assistant(assistant_id)
+
+    def create_assistant(
+        self,
+        graph_id: str,
+        *,
+        assistant_id: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        if_exists: str = "raise",
+        name: str | None = None,
+        description: str | None = None,
+    ) -> AssistantRecord:
+        self.graphs.get(graph_id)
+        assistant_id = assistant_id or str(uuid.uuid4())
+        existing = self.store.assistants.get(assistant_id)
+        if existing is not None:
+            if if_exists == "do_nothing":
+                return existing
+            raise Conflict(f"Assistant {assistant_id} already exists.")
+        now = self.clock()
+        return self.store.put_assistant(
+            AssistantRecord(
+                assistant_id=assistant_id,
+                graph_id=graph_id,
+                created_at=now,
+                updated_at=now,
+                config=dict(config or {}),
+                context=dict(context or {}),
+                metadata=dict(metadata or {}),
+                name=name or graph_id,
+                description=description,
+            )
+        )
+
+    def update_assistant(self, assistant_id: str, **changes: Any) -> AssistantRecord:
+        current = self.resolve_assistant(assistant_id)
+        if "graph_id" in changes and changes["graph_id"] is not None:
+            self.graphs.get(changes["graph_id"])
+        fields = {k: v for k, v in changes.items() if v is not None}
+        if "metadata" in fields:
+            fields["metadata"] = {**current.metadata, **fields["metadata"]}
+        updated = replace(current, **fields, updated_at=self.clock(), version=current.version + 1)
+        return self.store.put_assistant(updated)
+
+    # -- threads -------------------------------------------------------------
+
+    def create_thread(
+        self,
+        *,
+        thread_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        if_exists: str = "raise",
+        graph_id: str | None = None,
+        temporary: bool = False,
+    ) -> ThreadRecord:
+        now = self.clock()
+        record = ThreadRecord(
+            thread_id=thread_id or str(uuid.uuid4()),
+            created_at=now,
+            updated_at=now,
+            state_updated_at=now,
+            metadata={**(metadata or {}), **({"graph_id": graph_id} if graph_id else {})},
+            graph_id=graph_id,
+            temporary=temporary,
+        )
+        return self.store.create_thread(record, if_exists=if_exists)
+
+    def update_thread(self, thread_id: str, metadata: Mapping[str, Any]) -> ThreadRecord:
+        thread = self.store.get_thread(thread_id)
+        return self.store.replace_thread(
+            thread_id, metadata={**thread.metadata, **metadata}, updated_at=self.clock()
+        )
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Stop the thread's runs (awaited: no orphans keep running), then forget it all."""
+        self.store.get_thread(thread_id)
+        await self._stop_all(
+            [r for r in self.store.runs_of(thread_id) if r.phase in ACTIVE],
+            "rollback",
+            "thread deleted",
+        )
+        if thread_id in self.store.threads:
+            for run in self.store.delete_thread(thread_id):
+                self._wake_joiners(run.run_id)
+            await self.saver.adelete_thread(thread_id)
+
+    def copy_thread(self, thread_id: str) -> ThreadRecord:
+        source = self.store.get_thread(thread_id)
+        copy = self.create_thread(metadata=source.metadata, graph_id=source.graph_id)
+        self.saver.copy_thread(thread_id, copy.thread_id)
+        return self.store.replace_thread(copy.thread_id, head=source.head)
+
+    def _graph_of(self, thread: ThreadRecord) -> Any:
+        return self.graphs.get(thread.graph_id) if thread.graph_id else None
+
+    async def get_state(
+        self, thread_id: str, checkpoint_id: str | None = None, *, subgraphs: bool = False
+    ) -> Any:
+        thread = self.store.get_thread(thread_id)
+        graph = self._graph_of(thread)
+        if graph is None:
+            return None
+        config = _thread_config(thread_id, checkpoint_id)
+        if checkpoint_id is not None and await self.saver.aget_tuple(config) is None:
+            raise NotFound(f"Checkpoint {checkpoint_id} not found in thread {thread_id}.")
+        return await graph.aget_state(config, subgraphs=subgraphs)
+
+    async def get_history(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 10,
+        before: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        checkpoint_id: str | None = None,
+    ) -> list[Any]:
+        thread = self.store.get_thread(thread_id)
+        graph = self._graph_of(thread)
+        if graph is None:
+            return []
+        return [
+            s
+            async for s in graph.aget_state_history(
+                _thread_config(thread_id, checkpoint_id),
+                limit=limit,
+                before=_thread_config(thread_id, before) if before else None,
+                filter=dict(metadata) if metadata else None,
+            )
+        ]
+
+    async def update_state(
+        self,
+        thread_id: str,
+        values: Any,
+        *,
+        as_node: str | None = None,
+        checkpoint_id: str | None = None,
+    ) -> Mapping[str, Any]:
+        thread = self.store.get_thread(thread_id)
+        if any(r.phase in ACTIVE for r in self.store.runs_of(thread_id)):
+            raise Conflict(
+                f"Thread {thread_id} has in-flight runs; update its state once they finish "
+                "(join them) or cancel them."
+            )
+        graph = self._graph_of(thread)
+        if graph is None:
+            raise Conflict(
+                f"Thread {thread_id} has no graph yet: start a run on it first, so nbruns "
+                "knows which graph's state schema to apply the update to."
+            )
+        try:
+            config = await graph.aupdate_state(
+                _thread_config(thread_id, checkpoint_id), values, as_node=as_node
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(f"update_state failed: {exc}") from exc
+        await self._refresh_head(thread_id, graph)
+        self.store.record("state_updated", thread_id, None, at=self.clock(), as_node=as_node)
+        return config["configurable"]
+
+    # -- runs: creating ------------------------------------------------------
+
+    def create_run(
+        self,
+        thread_id: str | None,
+        spec: RunSpec,
+        *,
+        stream_modes: Collection[str] | None = None,
+    ) -> tuple[RunRecord, AsyncIterator[tuple[int, str, bytes]] | None]:
+        """Decide and insert a run, atomically (no awaits). With `stream_modes`, also
+        return a reader registered before the run can publish anything."""
+        if self._closed:
+            raise Conflict("The nbruns server is closed; create a new one.")
+        assistant = self._assistant_for_run(spec.assistant_id, thread_id)
+        if spec.command and spec.command.get("resume") is not None and thread_id is None:
+            raise BadRequest("You must provide a thread_id when resuming.")
+        thread = self._thread_for_run(thread_id, spec, assistant)
+        tid = thread.thread_id
+        run_id = str(uuid.uuid4())
+        now = self.clock()
+        decision = decide(spec.multitask_strategy, self.store.inflight(tid), run_id)  # type: ignore[arg-type]
+        if isinstance(decision, Reject):
+            self.store.record("rejected", tid, None, at=now, strategy=spec.multitask_strategy)
+            raise Conflict(decision.detail)
+        run = RunRecord(
+            run_id=run_id,
+            thread_id=tid,
+            assistant_id=assistant.assistant_id,
+            graph_id=assistant.graph_id,
+            seq=self.store.next_seq(),
+            created_at=now,
+            updated_at=now,
+            scheduled_at=now + spec.after_seconds,
+            phase="pending",
+            multitask_strategy=spec.multitask_strategy,
+            metadata=dict(spec.metadata),
+            kwargs=_run_kwargs(run_id, spec, assistant, thread),
+        )
+        self.store.insert_run(run)
+        self.store.replace_thread(tid, graph_id=assistant.graph_id, updated_at=now)
+        self.store.record(
+            "created", tid, run_id, at=now, strategy=spec.multitask_strategy,
+            after_seconds=spec.after_seconds,
+        )
+        stream = self._streams[run_id] = RunStream(run_id, resumable=spec.stream_resumable)
+        reader = stream.reader(stream_modes) if stream_modes is not None else None
+        if isinstance(decision, Supersede):
+            for old_id in decision.run_ids:
+                old = self.store.runs[old_id]
+                self._cancel(old, decision.action, decision.reason, superseded_by=run_id)
+        self._schedule(tid)
+        return run, reader
+
+    def _assistant_for_run(self, assistant_id: str, thread_id: str | None) -> AssistantRecord:
+        try:
+            return self.resolve_assistant(assistant_id)
+        except NotFound:
+            raise NotFound("Thread or assistant not found.") from None
+
+    def _thread_for_run(
+        self, thread_id: str | None, spec: RunSpec, assistant: AssistantRecord
+    ) -> ThreadRecord:
+        if thread_id is None:
+            return self.create_thread(graph_id=assistant.graph_id, temporary=True)
+        existing = self.store.threads.get(thread_id)
+        if existing is not None:
+            if existing.graph_id is None:
+                return self.store.replace_thread(
+                    thread_id,
+                    graph_id=assistant.graph_id,
+                    metadata={**existing.metadata, "graph_id": assistant.graph_id,
+                              "assistant_id": assistant.assistant_id},
+                )
+            return existing
+        if spec.if_not_exists == "create":
+            return self.create_thread(thread_id=thread_id, graph_id=assistant.graph_id)
+        raise NotFound("Thread or assistant not found.")
+
+    # -- runs: cancelling ----------------------------------------------------
+
+    def cancel(self, thread_id: str, run_id: str, action: str) -> RunRecord:
+        run = self.store.get_run(thread_id, run_id)
+        if run.phase not in INFLIGHT:
+            raise NotFound(
+                f"No matching runs to cancel: run {run_id} already finished with status "
+                f"{public_status(run)}. Only pending or running runs can be cancelled."
+            )
+        self._cancel(run, action, f"cancelled by client (action={action})")
+        return self.store.runs.get(run_id, run)
+
+    def cancel_many(
+        self,
+        *,
+        thread_id: str | None = None,
+        run_ids: Collection[str] | None = None,
+        status: str | None = None,
+        action: str = "interrupt",
+    ) -> int:
+        if run_ids is not None:
+            if thread_id is None:
+                raise InvalidInput("run_ids needs thread_id: pass both, or pass status alone.")
+            targets = [self.store.get_run(thread_id, r) for r in run_ids]
+        else:
+            wanted = INFLIGHT if status in (None, "all") else {status}
+            targets = [
+                r
+                for r in list(self.store.runs.values())
+                if r.phase in wanted
+                and r.phase in INFLIGHT
+                and (thread_id is None or r.thread_id == thread_id)
+            ]
+        count = 0
+        for run in targets:
+            current = self.store.runs.get(run.run_id)
+            if current is not None and current.phase in INFLIGHT:
+                self._cancel(current, action, f"cancelled by client (action={action})")
+                count += 1
+        return count
+
+    def _cancel(
+        self, run: RunRecord, action: str, reason: str, *, superseded_by: str | None = None
+    ) -> None:
+        """Cancel a pending or running run now; a running one finishes stopping in its task."""
+        now = self.clock()
+        kind = "superseded" if superseded_by else "cancelled"
+        self.store.record(
+            kind, run.thread_id, run.run_id, at=now, action=action, by=superseded_by, reason=reason
+        )
+        if run.phase == "pending":
+            self._finish_pending(run, action, reason, superseded_by, now)
+            return
+        control = self._controls[run.run_id]
+        self.store.replace_run(
+            transition(
+                run, "stopping", at=now, cancel_action=action, cancel_reason=reason,
+                superseded_by=superseded_by,
+            )
+        )
+        if control.stop_action is None:
+            control.stop_action = action
+            # a task that has not begun sees stop_action first thing and stops itself
+            if control.task is not None and control.started:
+                control.task.cancel(reason)
+
+    def _finish_pending(
+        self, run: RunRecord, action: str, reason: str, superseded_by: str | None, now: float
+    ) -> None:
+        ended = transition(
+            run,
+            "interrupted" if action == "interrupt" else "rolled_back",
+            at=now,
+            ended_at=now,
+            ended_seq=self.store.next_seq(),
+            cancel_action=action,
+            cancel_reason=reason,
+            superseded_by=superseded_by,
+            result=self.store.get_thread(run.thread_id).head.values,
+        )
+        if action == "rollback":
+            self.store.forget_run(run.run_id)
+            self.store.record("rolled_back", run.thread_id, run.run_id, at=now)
+        else:
+            self.store.replace_run(ended)
+            self.store.record("finished", run.thread_id, run.run_id, at=now, status="interrupted")
+        self._close_stream(run.run_id)
+        self._wake_joiners(run.run_id)
+        self._schedule(run.thread_id)
+
+    async def _stop_all(self, runs: list[RunRecord], action: str, reason: str) -> None:
+        tasks = []
+        for run in runs:
+            current = self.store.runs.get(run.run_id)
+            if current is not None and current.phase in INFLIGHT:
+                self._cancel(current, action, reason)
+            control = self._controls.get(run.run_id)
+            if control is not None and control.task is not None:
+                tasks.append(control.task)
+        if tasks:
+            await asyncio.wait(tasks)
+
+    # -- runs: scheduling and executing --------------------------------------
+
+    def _schedule(self, thread_id: str) -> None:
+        """Start the thread's next pending run if the thread is free and the run is due."""
+        if thread_id in self._holders or self._closed:
+            return
+        run = self.store.next_pending(thread_id)
+        if run is None:
+            return
+        now = self.clock()
+        if run.scheduled_at > now:
+            timer = self._timers.pop(thread_id, None)
+            if timer is not None:
+                timer.cancel()
+            loop = asyncio.get_running_loop()
+            self._timers[thread_id] = loop.call_later(
+                run.scheduled_at - now, self._on_timer, thread_id
+            )
+            return
+        started = self.store.replace_run(
+            transition(run, "running", at=now, started_at=now)
+        )
+        checkpoint_id = started.kwargs.get("checkpoint_id")
+        control = _Control(run.run_id, thread_id, self.saver.mark(thread_id, checkpoint_id))
+        self._controls[run.run_id] = control
+        self._holders[thread_id] = run.run_id
+        self.store.record("started", thread_id, run.run_id, at=now)
+        task = asyncio.get_running_loop().create_task(
+            self._execute(control, started), name=f"nbruns-run-{run.run_id}"
+        )
+        control.task = task
+        self._own(task)
+        task.add_done_callback(lambda t: self._after_task(control))
+
+    def _on_timer(self, thread_id: str) -> None:
+        self._timers.pop(thread_id, None)
+        self._schedule(thread_id)
+
+    def _own(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _after_task(self, control: _Control) -> None:
+        # only a task cancelled from outside before its first step (the loop being torn
+        # down without aclose) gets here unfinalized; still never leave a run running
+        if not control.finalized:
+            run = self.store.runs.get(control.run_id)
+            if run is not None and run.phase in ("running", "stopping"):
+                now = self.clock()
+                if run.phase == "running":
+                    run = transition(run, "stopping", at=now, cancel_action="interrupt",
+                                     cancel_reason="cancelled: the nbruns server shut down")
+                self.store.replace_run(transition(
+                    run, "interrupted" if run.cancel_action != "rollback" else "rolled_back",
+                    at=now, ended_at=now, ended_seq=self.store.next_seq()))
+            self._release(control)
+
+    async def _execute(self, control: _Control, run: RunRecord) -> None:
+        _current_run.set(run.run_id)
+        control.started = True
+        if control.stop_action is not None:
+            await self._finalize_cancelled(control)
+            return
+        graph = self.graphs.get(run.graph_id)
+        stream = self._streams.get(run.run_id)
+        try:
+            outcome = await self._drive(graph, run, stream)
+        except asyncio.CancelledError:
+            await self._finalize_cancelled(control)
+            raise
+        except Exception as exc:
+            if control.stop_action is not None:
+                await self._finalize_cancelled(control)
+                return
+            if stream is not None:
+                stream.publish("error", "error", _error_body(exc))
+            status = "timeout" if isinstance(exc, TimeoutError) else "error"
+            await self._finalize(control, graph, status, error=_error_body(exc))
+        else:
+            if control.stop_action is not None:
+                await self._finalize_cancelled(control)
+            else:
+                await self._finalize(control, graph, "success", result=outcome)
+
+    async def _drive(self, graph: Any, run: RunRecord, stream: RunStream | None) -> Any:
+        kwargs = run.kwargs
+        modes = _graph_modes(kwargs["stream_mode"])
+        subgraphs = bool(kwargs.get("subgraphs"))
+        graph_input: Any = kwargs.get("input")
+        if kwargs.get("command"):
+            graph_input = Command(**kwargs["command"])
+        extra: dict[str, Any] = {}
+        if kwargs.get("context") is not None:
+            extra["context"] = kwargs["context"]
+        if kwargs.get("durability") is not None:
+            extra["durability"] = kwargs["durability"]
+        last_values: Any = None
+        interrupts: list[Any] = []
+        message_ids: dict[str, Any] = {}
+        async with _timeout(self.run_timeout):
+            async for part in graph.astream(
+                graph_input,
+                kwargs["config"],
+                stream_mode=modes,
+                subgraphs=subgraphs,
+                interrupt_before=kwargs.get("interrupt_before"),
+                interrupt_after=kwargs.get("interrupt_after"),
+                **extra,
+            ):
+                ns, mode, chunk = part if subgraphs else ((), *part)
+                if not ns:
+                    if mode == "values":
+                        if isinstance(chunk, dict) and "__interrupt__" in chunk:
+                            interrupts.extend(chunk["__interrupt__"])
+                        else:
+                            last_values = chunk
+                    elif mode == "updates" and isinstance(chunk, dict):
+                        if "__interrupt__" in chunk:
+                            interrupts.extend(chunk["__interrupt__"])
+                        nodes = [n for n in chunk if n != "__interrupt__"]
+                        if nodes:
+                            self.store.record(
+                                "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
+                            )
+                if stream is not None and stream.wanted:
+                    _publish(stream, kwargs["stream_mode"], ns, mode, chunk, message_ids)
+        return {"values": last_values, "interrupts": interrupts}
+
+    async def _safe_refresh_head(self, thread_id: str, graph: Any) -> Head:
+        """Refresh the cached head; a broken checkpoint must not leave a run unfinished."""
+        try:
+            return await self._refresh_head(thread_id, graph)
+        except Exception:  # the run still finishes; its thread shows the old head
+            return self.store.threads[thread_id].head
+
+    async def _refresh_head(self, thread_id: str, graph: Any) -> Head:
+        snapshot = await graph.aget_state(_thread_config(thread_id))
+        head = Head(
+            values=snapshot.values,
+            next=tuple(snapshot.next),
+            interrupts={
+                t.id: [_serde.jsonable(i) for i in t.interrupts]
+                for t in snapshot.tasks
+                if t.interrupts
+            },
+            checkpoint_id=(snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
+        )
+        self.store.set_head(thread_id, head, at=self.clock())
+        return head
+
+    async def _finalize(
+        self,
+        control: _Control,
+        graph: Any,
+        status: str,
+        *,
+        result: Any = None,
+        error: Mapping[str, Any] | None = None,
+    ) -> None:
+        thread_id, run_id = control.thread_id, control.run_id
+        run = self.store.runs[run_id]
+        if thread_id in self.store.threads:
+            head = await self._safe_refresh_head(thread_id, graph)
+        else:
+            head = Head()
+        if status == "success":
+            body = _serde.jsonable(result["values"] if result["values"] is not None else head.values)
+            if result["interrupts"]:
+                body = {**(body or {}), "__interrupt__": _serde.jsonable(result["interrupts"])}
+        else:
+            body = {"__error__": dict(error or {})}
+        now = self.clock()
+        self.store.replace_run(
+            transition(
+                run, status,  # type: ignore[arg-type]
+                at=now, ended_at=now, ended_seq=self.store.next_seq(), error=error, result=body,
+            )
+        )
+        self.store.record("finished", thread_id, run_id, at=now, status=status)
+        self._release(control)
+        if run.kwargs.get("temporary") and run.kwargs.get("on_completion", "delete") == "delete":
+            await self.delete_thread(thread_id)
+
+    async def _finalize_cancelled(self, control: _Control) -> None:
+        if control.finalized:
+            return
+        run_id, thread_id = control.run_id, control.thread_id
+        await self._wait_for_blocking_nodes(run_id)
+        run = self.store.runs.get(run_id)
+        if run is not None and run.phase == "running":
+            # cancelled from outside the executor (loop shutdown): keep what it did
+            run = transition(
+                run, "stopping", at=self.clock(), cancel_action="interrupt",
+                cancel_reason="cancelled: the nbruns server shut down",
+            )
+            self.store.replace_run(run)
+        action = run.cancel_action if run is not None else "rollback"
+        graph = self.graphs.get(run.graph_id) if run is not None else None
+        if action == "rollback" and thread_id in self.store.threads:
+            if isinstance(self.saver, NbrunsMemorySaver):
+                self.saver.undo_run(thread_id, run_id, control.mark)
+        head = self.store.threads[thread_id].head if thread_id in self.store.threads else Head()
+        if graph is not None and thread_id in self.store.threads:
+            head = await self._safe_refresh_head(thread_id, graph)
+        now = self.clock()
+        if run is not None:
+            if action == "rollback":
+                self.store.forget_run(run_id)
+                self.store.record("rolled_back", thread_id, run_id, at=now)
+            else:
+                self.store.replace_run(
+                    transition(
+                        run, "interrupted", at=now, ended_at=now, ended_seq=self.store.next_seq(),
+                        result=_serde.jsonable(head.values),
+                    )
+                )
+                self.store.record("finished", thread_id, run_id, at=now, status="interrupted")
+        self._release(control)
+
+    async def _wait_for_blocking_nodes(self, run_id: str) -> None:
+        jobs = self._pool.jobs.pop(run_id, []) if self._pool is not None else []
+        running = [asyncio.wrap_future(j) for j in jobs if not j.done()]
+        if running:
+            await asyncio.wait(running)
+
+    def _release(self, control: _Control) -> None:
+        control.finalized = True
+        self._controls.pop(control.run_id, None)
+        if self._pool is not None:
+            self._pool.jobs.pop(control.run_id, None)
+        if self._holders.get(control.thread_id) == control.run_id:
+            del self._holders[control.thread_id]
+        self._close_stream(control.run_id)
+        self._wake_joiners(control.run_id)
+        if control.thread_id in self.store.threads:
+            self._schedule(control.thread_id)
+
+    def _close_stream(self, run_id: str) -> None:
+        stream = self._streams.pop(run_id, None)
+        if stream is not None:
+            stream.close()
+
+    def _wake_joiners(self, run_id: str) -> None:
+        waiter = self._done.pop(run_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(self._join_body(run_id))
+
+    def _join_body(self, run_id: str) -> Any:
+        run = self.store.find_run(run_id)
+        if run is None or public_status(run) is None:
+            return NO_RUN_BODY
+        return run.result if run.result is not None else {}
+
+    # -- runs: waiting and reading -------------------------------------------
+
+    async def join(self, thread_id: str, run_id: str) -> Any:
+        """The run's final body, once it has finished (200-style bodies, as the reference)."""
+        run = self.store.get_run(thread_id, run_id)
+        if run.phase not in ACTIVE:
+            return self._join_body(run_id)
+        waiter = self._done.get(run_id)
+        if waiter is None:
+            waiter = self._done[run_id] = asyncio.get_running_loop().create_future()
+        # shield: one joiner giving up must not cancel the others' shared future
+        return await asyncio.shield(waiter)
+
+    def reader(
+        self, thread_id: str, run_id: str, modes: Collection[str] | None, after: int | None
+    ) -> AsyncIterator[tuple[int, str, bytes]] | None:
+        """A reader of a live run's events, or None once the run has finished."""
+        self.store.get_run(thread_id, run_id)
+        stream = self._streams.get(run_id)
+        return None if stream is None else stream.reader(modes, after=after)
+
+    # -- shutdown ------------------------------------------------------------
+
+    async def aclose(self, reason: str = "the nbruns server shut down") -> None:
+        """Interrupt every run with `reason`, await every task, then refuse new runs."""
+        self._closed = True
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for run in list(self.store.runs.values()):
+            if run.phase in INFLIGHT:
+                self._cancel(run, "interrupt", reason)
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _thread_config(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+def _run_kwargs(
+    run_id: str, spec: RunSpec, assistant: AssistantRecord, thread: ThreadRecord
+) -> dict[str, Any]:
+    base = dict(assistant.config)
+    user = dict(spec.config)
+    configurable = {
+        **base.get("configurable", {}),
+        **user.get("configurable", {}),
+        "thread_id": thread.thread_id,
+        "checkpoint_ns": "",
+        "graph_id": assistant.graph_id,
+        "assistant_id": assistant.assistant_id,
+    }
+    if spec.checkpoint_id:
+        configurable["checkpoint_id"] = spec.checkpoint_id
+    # checkpoints inherit config metadata: run_id in it is what rollback deletes by
+    metadata = {
+        **base.get("metadata", {}),
+        **user.get("metadata", {}),
+        **spec.metadata,
+        "run_id": run_id,
+        "thread_id": thread.thread_id,
+        "graph_id": assistant.graph_id,
+        "assistant_id": assistant.assistant_id,
+    }
+    config = {**base, **user, "configurable": configurable, "metadata": metadata}
+    context = spec.context if spec.context is not None else (assistant.context or None)
+    return {
+        "input": spec.input,
+        "command": dict(spec.command) if spec.command else None,
+        "config": config,
+        "context": context,
+        "stream_mode": list(spec.stream_mode),
+        "interrupt_before": spec.interrupt_before,
+        "interrupt_after": spec.interrupt_after,
+        "webhook": None,
+        "feedback_keys": spec.feedback_keys,
+        "temporary": thread.temporary,
+        "on_completion": spec.on_completion,
+        "subgraphs": spec.stream_subgraphs,
+        "resumable": spec.stream_resumable,
+        "checkpoint_id": spec.checkpoint_id,
+        "durability": spec.durability,
+    }
+
+
+_MODE_FOR_GRAPH = {"messages-tuple": "messages"}
+
+
+def _graph_modes(requested: list[str]) -> list[str]:
+    # values feeds join's body and updates feeds the timeline, whatever the client asked
+    modes = {"values", "updates"}
+    modes.update(_MODE_FOR_GRAPH.get(m, m) for m in requested)
+    return sorted(modes)
+
+
+def _publish(
+    stream: RunStream,
+    requested: list[str],
+    ns: tuple[str, ...],
+    mode: str,
+    chunk: Any,
+    partials: dict[str, Any],
+) -> None:
+    suffix = "|" + "|".join(ns) if ns else ""
+    if mode == "messages":
+        message, metadata = chunk
+        if "messages-tuple" in requested:
+            stream.publish("messages-tuple", "messages" + suffix, [message, metadata])
+        if "messages" in requested:
+            msg_id = getattr(message, "id", None) or ""
+            if msg_id not in partials:
+                stream.publish(
+                    "messages", "messages/metadata" + suffix, {msg_id: {"metadata": metadata}}
+                )
+            if type(message).__name__.endswith("Chunk"):
+                # partial events carry the message accumulated so far, not the delta
+                so_far = partials.get(msg_id)
+                partials[msg_id] = message if so_far is None else so_far + message
+                stream.publish("messages", "messages/partial" + suffix, [partials[msg_id]])
+            else:
+                partials[msg_id] = message
+                stream.publish("messages", "messages/complete" + suffix, [message])
+        return
+    if mode in requested:
+        stream.publish(mode, mode + suffix, chunk)
+
+
+def _error_body(exc: BaseException) -> dict[str, str]:
+    return {"error": type(exc).__name__, "message": str(exc)}
+
+
+class _timeout:
+    """`asyncio.timeout` that accepts None (no limit) without a branch at each use."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self._cm = asyncio.timeout(seconds)
+
+    async def __aenter__(self) -> None:
+        await self._cm.__aenter__()
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        return await self._cm.__aexit__(*exc)
+
+
+_ = FINISHED  # re-exported for views that classify runs

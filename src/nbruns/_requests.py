@@ -1,0 +1,194 @@
+"""Request bodies and query strings, validated with pydantic.
+
+Every model ignores unknown keys (newer SDKs send more) but checks the type
+and allowed values of every key nbruns reads. A failure becomes a 422 whose
+detail names the field, what was wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ._errors import InvalidInput
+from ._types import SUPPORTED_STREAM_MODES, StreamMode
+
+__all__ = [
+    "AssistantCreate",
+    "AssistantPatch",
+    "AssistantSearch",
+    "CancelMany",
+    "CommandBody",
+    "HistoryQuery",
+    "RunCreate",
+    "StateCheckpointQuery",
+    "StateUpdate",
+    "ThreadCreate",
+    "ThreadPatch",
+    "ThreadSearch",
+    "describe",
+    "parse",
+]
+
+Json = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
+Breakpoints = Literal["*"] | list[str] | None
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+def describe(error: ValidationError, what: str) -> str:
+    """One readable sentence per problem: where, what was wrong, what is allowed."""
+    problems = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        if item["type"] == "json_invalid":
+            problems.append(f"the body is not valid JSON ({item['msg']}); send a JSON object")
+            continue
+        if item["type"] == "model_type" or (item["type"] == "dict_type" and where == "body"):
+            problems.append("the body must be a JSON object")
+            continue
+        got = item.get("input")
+        shown = "" if item["type"] == "missing" else f" (got {got!r:.80})"
+        problems.append(f"{where}: {item['msg']}{shown}")
+    return f"Invalid {what}: " + "; ".join(problems)
+
+
+def parse(model: type[M], raw: bytes, what: str) -> M:
+    """Validate a raw JSON body; an empty body means an empty object."""
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        raise InvalidInput(describe(exc, what)) from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"Invalid {what}: the body is not valid UTF-8 JSON") from None
+
+
+class CommandBody(_Body):
+    resume: Any = None
+    update: Any = None
+    goto: Any = None
+
+
+class RunCreate(_Body):
+    assistant_id: str
+    input: Json | list[Any] | str | int | float | bool | None = None
+    command: CommandBody | None = None
+    stream_mode: StreamMode | list[StreamMode] = "values"
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
+    metadata: Json | None = None
+    config: Json | None = None
+    context: Json | None = None
+    checkpoint_id: str | None = None
+    checkpoint: Json | None = None
+    interrupt_before: Breakpoints = None
+    interrupt_after: Breakpoints = None
+    webhook: str | None = None
+    multitask_strategy: Literal["reject", "interrupt", "rollback", "enqueue"] | None = None
+    if_not_exists: Literal["create", "reject"] | None = None
+    on_completion: Literal["delete", "keep"] | None = None
+    on_disconnect: Literal["cancel", "continue"] | None = None
+    after_seconds: float | None = Field(default=None, ge=0)
+    feedback_keys: list[str] | None = None
+    durability: Literal["sync", "async", "exit"] | None = None
+    checkpoint_during: bool | None = None
+
+    @field_validator("stream_mode")
+    @classmethod
+    def _supported_modes(cls, value: str | list[str]) -> list[str]:
+        modes = [value] if isinstance(value, str) else list(value)
+        unsupported = [m for m in modes if m not in SUPPORTED_STREAM_MODES]
+        if unsupported:
+            raise ValueError(
+                f"stream mode {unsupported[0]!r} is not supported by nbruns; use any of "
+                + ", ".join(repr(m) for m in SUPPORTED_STREAM_MODES)
+            )
+        return modes or ["values"]
+
+    @field_validator("webhook")
+    @classmethod
+    def _no_webhooks(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError("webhooks are not supported by nbruns; leave webhook unset")
+        return None
+
+
+class ThreadCreate(_Body):
+    thread_id: str | None = None
+    metadata: Json | None = None
+    if_exists: Literal["raise", "do_nothing"] | None = None
+    graph_id: str | None = None
+
+
+class ThreadPatch(_Body):
+    metadata: Json = Field(default_factory=dict)
+
+
+class ThreadSearch(_Body):
+    metadata: Json | None = None
+    values: Json | None = None
+    ids: list[str] | None = None
+    status: Literal["idle", "busy", "interrupted", "error"] | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: Literal["thread_id", "status", "created_at", "updated_at"] | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+
+
+class AssistantCreate(_Body):
+    graph_id: str
+    assistant_id: str | None = None
+    config: Json | None = None
+    context: Json | None = None
+    metadata: Json | None = None
+    if_exists: Literal["raise", "do_nothing"] | None = None
+    name: str | None = None
+    description: str | None = None
+
+
+class AssistantPatch(_Body):
+    graph_id: str | None = None
+    config: Json | None = None
+    context: Json | None = None
+    metadata: Json | None = None
+    name: str | None = None
+    description: str | None = None
+
+
+class AssistantSearch(_Body):
+    graph_id: str | None = None
+    name: str | None = None
+    metadata: Json | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+
+
+class StateUpdate(_Body):
+    values: Json | list[Any] | None = None
+    as_node: str | None = None
+    checkpoint_id: str | None = None
+    checkpoint: Json | None = None
+
+
+class StateCheckpointQuery(_Body):
+    checkpoint: Json = Field(default_factory=dict)
+    subgraphs: bool = False
+
+
+class HistoryQuery(_Body):
+    limit: int = Field(default=10, ge=1, le=10000)
+    before: str | Json | None = None
+    metadata: Json | None = None
+    checkpoint: Json | None = None
+
+
+class CancelMany(_Body):
+    thread_id: str | None = None
+    run_ids: list[str] | None = None
+    status: Literal["pending", "running", "all"] | None = None

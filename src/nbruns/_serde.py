@@ -1,0 +1,58 @@
+"""JSON for the wire: orjson plus the LangGraph and LangChain objects graphs return."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+__all__ = ["dumps", "iso", "jsonable", "loads"]
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def _default(obj: Any) -> Any:
+    # pydantic models: LangChain messages and documents
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        return dump()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        # Interrupt, Send and friends: shallow on purpose so nested objects come back here
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    if isinstance(obj, set | frozenset):
+        return list(obj)
+    if isinstance(obj, bytes):
+        return obj.decode("utf-8", "replace")
+    if isinstance(obj, uuid.UUID):
+        return str(obj)
+    if hasattr(obj, "_asdict"):
+        return obj._asdict()
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if isinstance(obj, BaseException):
+        return {"error": type(obj).__name__, "message": str(obj)}
+    # anything else is shown, not dropped: a repr beats a 500
+    return repr(obj)
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, default=_default, option=_OPTIONS)
+
+
+def loads(data: bytes | str) -> Any:
+    return orjson.loads(data)
+
+
+def jsonable(obj: Any) -> Any:
+    """`obj` as plain JSON types (used where values are kept for later, like join bodies)."""
+    return orjson.loads(dumps(obj))
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat()

@@ -1,0 +1,190 @@
+"""The in-process server: an executor and its API on a loop of their own.
+
+The server's loop runs in a daemon thread, so it serves every caller the same
+way: a notebook cell (top-level await on the kernel's loop), a script calling
+`asyncio.run` several times, a synchronous client blocking a cell, and graph
+nodes themselves. None of them can starve or deadlock it, and no
+`nest_asyncio` is needed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
+
+from ._api import create_app
+from ._executor import Executor
+from ._loopthread import LoopThread
+from ._transport import AsyncBridgeTransport, SyncBridgeTransport
+
+__all__ = ["DEFAULT_TIMEOUT", "Server", "default_server", "get_client", "get_sync_client"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5, read=300, write=300, pool=5)
+_BASE_URL = "http://nbruns"
+
+
+def _builtin_graphs() -> dict[str, Any]:
+    from .demo import agent
+
+    return {"agent": agent}
+
+
+class Server:
+    """An nbruns server inside this process.
+
+    `Server(graphs)` starts it; `client()` and `sync_client()` return official
+    LangGraph SDK clients wired to it; `close()` interrupts its runs (with a
+    reason) and stops its loop. The demo graph "agent" is always registered.
+    """
+
+    def __init__(
+        self,
+        graphs: Mapping[str, Any] | None = None,
+        *,
+        run_timeout: float | None = None,
+    ) -> None:
+        self._loop = LoopThread()
+        self.executor = Executor(run_timeout=run_timeout)
+        self._loop.call_soon(self.executor.install_pool, self._loop.loop)
+        self.register({**_builtin_graphs(), **(graphs or {})})
+        self.app = create_app(self.executor)
+        self._closed = False
+
+    def register(self, graphs: Mapping[str, Any]) -> None:
+        """Add or replace graphs by id (each gets a system assistant of the same name)."""
+        if graphs:
+            self._loop.run(_call(self.executor.register_graphs, graphs))
+
+    @property
+    def loop_thread(self) -> LoopThread:
+        return self._loop
+
+    def client(self, *, timeout: httpx.Timeout | float | None = None) -> LangGraphClient:
+        """An async `langgraph_sdk` client talking to this server in-process."""
+        transport = AsyncBridgeTransport(self.app, self._loop)
+        return LangGraphClient(
+            httpx.AsyncClient(
+                transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT
+            )
+        )
+
+    def sync_client(self, *, timeout: httpx.Timeout | float | None = None) -> SyncLangGraphClient:
+        """A sync `langgraph_sdk` client talking to this server in-process."""
+        transport = SyncBridgeTransport(self.app, self._loop)
+        return SyncLangGraphClient(
+            httpx.Client(transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT)
+        )
+
+    def close(self, reason: str = "the nbruns server shut down") -> None:
+        """Interrupt every run with `reason`, wait for them to stop, stop the loop."""
+        if self._closed:
+            return
+        self._closed = True
+        self._loop.run(self.executor.aclose(reason))
+        self._loop.close()
+
+    async def aclose(self, reason: str = "the nbruns server shut down") -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self._loop.run_async(self.executor.aclose(reason))
+        self._loop.close()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Server:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "running"
+        return f"<nbruns.Server {state} graphs={self.executor.graphs.ids()}>"
+
+
+async def _call(fn: Any, *args: Any) -> Any:
+    return fn(*args)
+
+
+_default: Server | None = None
+_default_lock = threading.Lock()
+
+
+def default_server() -> Server:
+    """The process-wide server behind `get_client()` (created on first use)."""
+    global _default
+    with _default_lock:
+        if _default is None or _default._closed:
+            _default = Server()
+            atexit.register(_default.close)
+        return _default
+
+
+def get_client(
+    graphs: Mapping[str, Any] | None = None,
+    *,
+    url: str | None = None,
+    api_key: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: httpx.Timeout | float | None = None,
+) -> LangGraphClient:
+    """The official async LangGraph SDK client, for nbruns in this process or any server.
+
+    With no `url`, the client talks to this process's nbruns server, after
+    registering `graphs` (graph id -> compiled graph, StateGraph or entrypoint)
+    on it. With `url`, it is `langgraph_sdk.get_client(url=...)`: a plain client
+    for `nbruns serve` or any LangGraph API server.
+    """
+    if url is not None:
+        if graphs:
+            raise ValueError(
+                "graphs= registers graphs on the in-process server; a server at url= loads "
+                "its own graphs (for nbruns serve: --config langgraph.json)"
+            )
+        from langgraph_sdk import get_client as sdk_get_client
+
+        return sdk_get_client(url=url, api_key=api_key, headers=headers, timeout=timeout)
+    server = default_server()
+    if graphs:
+        server.register(graphs)
+    client = server.client(timeout=timeout)
+    if headers:
+        client.http.client.headers.update(headers)
+    return client
+
+
+def get_sync_client(
+    graphs: Mapping[str, Any] | None = None,
+    *,
+    url: str | None = None,
+    api_key: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: httpx.Timeout | float | None = None,
+) -> SyncLangGraphClient:
+    """The official sync LangGraph SDK client; see `get_client`. Safe inside a notebook cell."""
+    if url is not None:
+        if graphs:
+            raise ValueError(
+                "graphs= registers graphs on the in-process server; a server at url= loads "
+                "its own graphs (for nbruns serve: --config langgraph.json)"
+            )
+        from langgraph_sdk import get_sync_client as sdk_get_sync_client
+
+        return sdk_get_sync_client(url=url, api_key=api_key, headers=headers, timeout=timeout)
+    server = default_server()
+    if graphs:
+        server.register(graphs)
+    client = server.sync_client(timeout=timeout)
+    if headers:
+        client.http.client.headers.update(headers)
+    return client

@@ -1,0 +1,489 @@
+"""httpx transports that call the nbruns ASGI app on the server loop and stream back.
+
+Why not ``httpx.ASGITransport``: it runs the app on the *caller's* loop and
+buffers the whole response before returning it, so server-sent events arrive
+all at once at the end and endless streams hang. It also cannot serve a
+synchronous ``httpx.Client`` at all.
+
+The bridge runs every request as one task on the nbruns server loop (a
+:class:`~nbruns._loopthread.LoopThread`) and hands the ASGI response messages
+back to the caller as soon as the app sends them:
+
+* to an async caller through an ``asyncio.Queue`` living on the caller's loop,
+  fed with ``loop.call_soon_threadsafe`` (or directly when the caller already
+  runs on the server loop, e.g. a graph node using the client);
+* to a sync caller through a ``queue.SimpleQueue`` it blocks on, which works
+  even when the calling thread's own event loop is running and blocked in
+  this call (a sync call inside a notebook cell).
+
+The response is returned at ``http.response.start``; body chunks follow as
+they are sent. Closing the response early makes the app's ``receive()``
+return ``http.disconnect`` and its ``send()`` raise an ``OSError``; an app that
+ignores both is cancelled after ``disconnect_grace`` seconds, so nothing leaks.
+
+Each request's task runs in a fresh, empty ``contextvars.Context``, as on a
+real server: the caller's context variables (LangChain/LangGraph run config,
+tracing) must not leak into the server's handling of the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import queue
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
+
+import httpx
+
+from nbruns._loopthread import LoopThread
+
+__all__ = ["AsyncBridgeTransport", "SyncBridgeTransport"]
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Messages from the server loop to the caller are tuples whose first item is
+# one of these kinds:
+_START = 0  # (_START, status, headers)
+_BODY = 1  # (_BODY, chunk, more_body)
+_ERROR = 2  # (_ERROR, exception raised by the app)
+_RETURNED = 3  # (_RETURNED,)  app returned before completing the response
+_CANCELLED = 4  # (_CANCELLED,)  app task cancelled (server loop shutting down)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+_SYNC_ON_SERVER_LOOP = (
+    "SyncBridgeTransport: the synchronous client cannot be used from inside the nbruns "
+    "server loop (for example inside a graph node); use the async client there"
+)
+
+
+class _ClientDisconnected(OSError):
+    """Raised by the app's ``send()`` once the caller has closed the response."""
+
+
+def _is_disconnect(exc: BaseException) -> bool:
+    if isinstance(exc, _ClientDisconnected):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_disconnect(e) for e in exc.exceptions)
+    return False
+
+
+class _Exchange:
+    """One request/response cycle on the server loop.
+
+    Everything here runs on the server loop except :meth:`abort`, which the
+    caller may invoke from any thread. ``emit`` delivers a message tuple to
+    the caller and must be safe to call from the server loop.
+    """
+
+    __slots__ = (
+        "_app",
+        "_body",
+        "_emit",
+        "_ended",
+        "_grace",
+        "_head",
+        "_local",
+        "_loop",
+        "_request_sent",
+        "_scope",
+        "_task",
+        "_timer",
+        "complete",
+        "gone",
+        "started",
+    )
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        scope: Scope,
+        body: bytes,
+        emit: Callable[[tuple[Any, ...]], object],
+        loop: asyncio.AbstractEventLoop,
+        grace: float | None,
+        *,
+        local: bool,
+    ) -> None:
+        self._app = app
+        self._scope = scope
+        self._body = body
+        self._emit = emit
+        self._loop = loop
+        self._grace = grace
+        self._local = local  # the caller runs on the server loop itself
+        self._head = scope["method"] == "HEAD"
+        self._request_sent = False
+        self._ended: asyncio.Event | None = None  # wakes receive() waiting for disconnect
+        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self.started = False
+        self.complete = False
+        self.gone = False
+
+    # -- caller side ----------------------------------------------------------
+
+    def abort(self) -> None:
+        """The caller is gone (closed the response early, or was cancelled)."""
+        if self._local:
+            self._disconnect()
+            return
+        try:
+            self._loop.call_soon_threadsafe(self._disconnect)
+        except RuntimeError:  # server loop closed: the task is gone already
+            pass
+
+    # -- server loop side -----------------------------------------------------
+
+    def start(self) -> None:
+        self._task = self._loop.create_task(self._serve(), context=contextvars.Context())
+
+    def _deliver(self, message: tuple[Any, ...]) -> None:
+        try:
+            self._emit(message)
+        except RuntimeError:  # the caller's event loop is closed: nobody will read this
+            self._disconnect()
+
+    def _disconnect(self) -> None:
+        if self.gone:
+            return
+        self.gone = True
+        if self._ended is not None:
+            self._ended.set()
+        task = self._task
+        if task is not None and not task.done() and self._grace is not None:
+            self._timer = self._loop.call_later(self._grace, self._cancel)
+
+    def _cancel(self) -> None:
+        task = self._task
+        if task is not None and not task.done():
+            logger.debug("cancelling ASGI task that ignored the disconnect: %r", task)
+            task.cancel()
+
+    async def _serve(self) -> None:
+        try:
+            await self._app(self._scope, self._receive, self._send)
+        except asyncio.CancelledError:
+            if not (self.gone or self.complete):
+                self._deliver((_CANCELLED,))
+            raise
+        except Exception as exc:
+            if self.gone:
+                if _is_disconnect(exc):
+                    logger.debug("ASGI app stopped after the client disconnected")
+                else:
+                    logger.error(
+                        "Exception in ASGI application after the client disconnected",
+                        exc_info=exc,
+                    )
+            elif self.complete:
+                logger.error(
+                    "Exception in ASGI application after its response was complete",
+                    exc_info=exc,
+                )
+            else:
+                self._deliver((_ERROR, exc))
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: tell the caller
+            if not (self.gone or self.complete):
+                self._deliver((_ERROR, exc))
+            raise
+        else:
+            if not (self.gone or self.complete):
+                self._deliver((_RETURNED,))
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._task = None
+
+    async def _receive(self) -> Message:
+        if self.gone:
+            return {"type": "http.disconnect"}
+        if not self._request_sent:
+            self._request_sent = True
+            return {"type": "http.request", "body": self._body, "more_body": False}
+        if not self.complete:
+            if self._ended is None:
+                self._ended = asyncio.Event()
+            await self._ended.wait()
+        return {"type": "http.disconnect"}
+
+    async def _send(self, message: Message) -> None:
+        if self.gone:
+            raise _ClientDisconnected("the client closed the response")
+        kind = message["type"]
+        if kind == "http.response.body":
+            if not self.started:
+                raise RuntimeError(
+                    "ASGI app sent 'http.response.body' before 'http.response.start'"
+                )
+            if self.complete:
+                raise RuntimeError("ASGI app sent 'http.response.body' after the response ended")
+            body = message.get("body", b"")
+            more_body = message.get("more_body", False)
+            if not more_body:
+                self.complete = True
+                if self._ended is not None:
+                    self._ended.set()
+            if self._head:
+                body = b""
+            if body or not more_body:
+                self._deliver((_BODY, bytes(body), more_body))
+        elif kind == "http.response.start":
+            if self.started:
+                raise RuntimeError("ASGI app sent 'http.response.start' twice")
+            self.started = True
+            self._deliver((_START, message["status"], list(message.get("headers", ()))))
+        elif kind == "http.response.trailers":
+            pass  # not advertised; tolerate and drop
+        else:
+            raise RuntimeError(f"unexpected ASGI message type {kind!r}")
+
+
+def _first_response(
+    message: tuple[Any, ...],
+    stream: httpx.AsyncByteStream | httpx.SyncByteStream,
+    request: httpx.Request,
+) -> httpx.Response:
+    kind = message[0]
+    if kind == _START:
+        return httpx.Response(message[1], headers=message[2], stream=stream)
+    if kind == _ERROR:
+        raise message[1]
+    if kind == _RETURNED:
+        raise RuntimeError("the ASGI app returned without sending 'http.response.start'")
+    raise httpx.ReadError(
+        "the request was cancelled on the nbruns server loop (is it shutting down?)",
+        request=request,
+    )
+
+
+def _stream_error(message: tuple[Any, ...], request: httpx.Request) -> httpx.ReadError:
+    kind = message[0]
+    if kind == _ERROR:
+        exc = message[1]
+        error = httpx.ReadError(
+            f"the ASGI app raised {type(exc).__name__} while sending the response body",
+            request=request,
+        )
+        error.__cause__ = exc
+        return error
+    if kind == _RETURNED:
+        return httpx.ReadError(
+            "the ASGI app returned without completing the response body", request=request
+        )
+    return httpx.ReadError(
+        "the response was cancelled on the nbruns server loop (is it shutting down?)",
+        request=request,
+    )
+
+
+class _BridgeTransportBase:
+    def __init__(
+        self,
+        app: ASGIApp,
+        loop_thread: LoopThread,
+        *,
+        client: tuple[str, int] = ("127.0.0.1", 0),
+        root_path: str = "",
+        disconnect_grace: float | None = 1.0,
+    ) -> None:
+        self.app = app
+        self.loop_thread = loop_thread
+        self.client = client
+        self.root_path = root_path
+        self.disconnect_grace = disconnect_grace
+
+    def _scope(self, request: httpx.Request) -> Scope:
+        url = request.url
+        scheme = url.scheme
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": scheme,
+            "path": url.path,
+            "raw_path": url.raw_path.split(b"?", 1)[0],
+            "query_string": url.query,
+            "root_path": self.root_path,
+            "headers": [(key.lower(), value) for key, value in request.headers.raw],
+            "server": (url.host, url.port or _DEFAULT_PORTS.get(scheme, 80)),
+            "client": self.client,
+        }
+
+    def _closed_error(self) -> RuntimeError:
+        return RuntimeError(f"the nbruns server loop is closed ({self.loop_thread!r})")
+
+
+class AsyncBridgeTransport(_BridgeTransportBase, httpx.AsyncBaseTransport):
+    """``httpx.AsyncClient`` transport running ``app`` on ``loop_thread``'s loop.
+
+    Usable from any event loop (a new one per request is fine, e.g. successive
+    ``asyncio.run`` calls) and from the server loop itself. ``disconnect_grace``
+    is how long an app may keep running after the caller closed the response
+    before its task is cancelled (``None``: never cancel).
+    """
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        loop_thread = self.loop_thread
+        if loop_thread.closed:
+            raise self._closed_error()
+        body = await request.aread()
+        responses: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        server_loop = loop_thread.loop
+        if asyncio.get_running_loop() is server_loop:
+            exchange = _Exchange(
+                self.app,
+                self._scope(request),
+                body,
+                responses.put_nowait,
+                server_loop,
+                self.disconnect_grace,
+                local=True,
+            )
+            exchange.start()
+        else:
+            emit = functools.partial(
+                asyncio.get_running_loop().call_soon_threadsafe, responses.put_nowait
+            )
+            exchange = _Exchange(
+                self.app,
+                self._scope(request),
+                body,
+                emit,
+                server_loop,
+                self.disconnect_grace,
+                local=False,
+            )
+            try:
+                server_loop.call_soon_threadsafe(exchange.start)
+            except RuntimeError:
+                raise self._closed_error() from None
+        try:
+            first = await responses.get()
+        except BaseException:
+            exchange.abort()
+            raise
+        return _first_response(first, _AsyncBridgeStream(responses, exchange, request), request)
+
+
+class _AsyncBridgeStream(httpx.AsyncByteStream):
+    def __init__(
+        self,
+        responses: asyncio.Queue[tuple[Any, ...]],
+        exchange: _Exchange,
+        request: httpx.Request,
+    ) -> None:
+        self._responses = responses
+        self._exchange = exchange
+        self._request = request
+        self._finished = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        get = self._responses.get
+        try:
+            while not self._finished:
+                message = await get()
+                if message[0] == _BODY:
+                    if not message[2]:
+                        self._finished = True
+                    if message[1]:
+                        yield message[1]
+                else:
+                    self._finished = True
+                    raise _stream_error(message, self._request)
+        finally:
+            # Iteration abandoned (cancelled, or the iterator closed/finalized):
+            # nobody can read the rest of this response.
+            self._abandon()
+
+    async def aclose(self) -> None:
+        self._abandon()
+
+    def _abandon(self) -> None:
+        if not self._finished:
+            self._finished = True
+            self._exchange.abort()
+
+
+class SyncBridgeTransport(_BridgeTransportBase, httpx.BaseTransport):
+    """``httpx.Client`` transport running ``app`` on ``loop_thread``'s loop.
+
+    Blocks the calling thread (never its event loop's progress matters: the
+    server has its own loop), so it also works inside a running notebook cell.
+    Raises ``RuntimeError`` on the server loop's thread, where it would deadlock.
+    """
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        loop_thread = self.loop_thread
+        if loop_thread.is_current():
+            raise RuntimeError(_SYNC_ON_SERVER_LOOP)
+        if loop_thread.closed:
+            raise self._closed_error()
+        body = request.read()
+        responses: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        exchange = _Exchange(
+            self.app,
+            self._scope(request),
+            body,
+            responses.put,
+            loop_thread.loop,
+            self.disconnect_grace,
+            local=False,
+        )
+        try:
+            loop_thread.loop.call_soon_threadsafe(exchange.start)
+        except RuntimeError:
+            raise self._closed_error() from None
+        try:
+            first = responses.get()
+        except BaseException:  # e.g. KeyboardInterrupt while waiting
+            exchange.abort()
+            raise
+        return _first_response(first, _SyncBridgeStream(responses, exchange, request), request)
+
+
+class _SyncBridgeStream(httpx.SyncByteStream):
+    def __init__(
+        self,
+        responses: queue.SimpleQueue[tuple[Any, ...]],
+        exchange: _Exchange,
+        request: httpx.Request,
+    ) -> None:
+        self._responses = responses
+        self._exchange = exchange
+        self._request = request
+        self._finished = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        get = self._responses.get
+        try:
+            while not self._finished:
+                message = get()
+                if message[0] == _BODY:
+                    if not message[2]:
+                        self._finished = True
+                    if message[1]:
+                        yield message[1]
+                else:
+                    self._finished = True
+                    raise _stream_error(message, self._request)
+        finally:
+            # Iteration abandoned (interrupted, or the iterator closed/finalized):
+            # nobody can read the rest of this response.
+            self.close()
+
+    def close(self) -> None:
+        if not self._finished:
+            self._finished = True
+            self._exchange.abort()

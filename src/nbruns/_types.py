@@ -1,0 +1,96 @@
+"""The wire vocabulary, spelled exactly as `langgraph_sdk.schema` spells it.
+
+Keeping these as `Literal` aliases means JSON bodies, DataFrames and the SDK
+client all use the same words, and a typo is a type error.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+__all__ = [
+    "CANCEL_ACTIONS",
+    "IF_NOT_EXISTS",
+    "MULTITASK_STRATEGIES",
+    "ON_COMPLETION",
+    "STREAM_MODES",
+    "SUPPORTED_STREAM_MODES",
+    "CancelAction",
+    "IfNotExists",
+    "MultitaskStrategy",
+    "OnCompletion",
+    "RunStatus",
+    "StreamMode",
+    "ThreadStatus",
+]
+
+RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
+"""Public status of a run.
+
+- pending: created, waiting for its thread (or for `after_seconds`)
+- running: its graph is executing
+- error: its graph raised
+- success: its graph finished (possibly paused at a human-in-the-loop breakpoint)
+- timeout: it ran past the server's run timeout
+- interrupted: it was cancelled (multitask `interrupt` or `runs.cancel`), never a breakpoint
+"""
+
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+"""Status of a thread, always derived from its runs and its last checkpoint.
+
+- idle: nothing pending or running, and the graph has nothing left to do
+- busy: at least one run on it is pending or running
+- interrupted: nothing running, but the last checkpoint has next tasks (breakpoint or cancel)
+- error: the last run to finish raised
+"""
+
+MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
+"""What to do with a new run on a thread that has pending or running runs.
+
+- reject: refuse the new run with 409
+- interrupt: cancel the in-flight runs, keep their completed steps, start the new run
+- rollback: cancel and delete the in-flight runs and their checkpoints, then start
+- enqueue: run after the runs already on the thread (the default)
+"""
+
+CancelAction = Literal["interrupt", "rollback"]
+"""How `runs.cancel` stops a run: keep its completed steps, or delete it and them."""
+
+StreamMode = Literal[
+    "values",
+    "messages",
+    "updates",
+    "events",
+    "tasks",
+    "checkpoints",
+    "debug",
+    "custom",
+    "messages-tuple",
+    "tools",
+    "lifecycle",
+]
+"""Every stream mode the SDK can ask for."""
+
+IfNotExists = Literal["create", "reject"]
+"""What `runs.create` does with an unknown thread id: create it, or answer 404."""
+
+OnCompletion = Literal["delete", "keep"]
+"""What happens to the temporary thread of a stateless run once it ends."""
+
+MULTITASK_STRATEGIES: tuple[str, ...] = get_args(MultitaskStrategy)
+CANCEL_ACTIONS: tuple[str, ...] = get_args(CancelAction)
+STREAM_MODES: tuple[str, ...] = get_args(StreamMode)
+IF_NOT_EXISTS: tuple[str, ...] = get_args(IfNotExists)
+ON_COMPLETION: tuple[str, ...] = get_args(OnCompletion)
+# "events", "tools" and "lifecycle" need LangChain callback plumbing nbruns does not
+# reproduce; asking for them gets a 422 that says so rather than a silent empty stream.
+SUPPORTED_STREAM_MODES: tuple[str, ...] = (
+    "values",
+    "messages",
+    "updates",
+    "tasks",
+    "checkpoints",
+    "debug",
+    "custom",
+    "messages-tuple",
+)
