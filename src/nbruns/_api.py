@@ -68,7 +68,9 @@ def _query_int(request: Request, name: str, default: int, *, minimum: int = 0) -
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput(f"Invalid query parameter {name}: expected an integer, got {raw!r}") from None
+        raise InvalidInput(
+            f"Invalid query parameter {name}: expected an integer, got {raw!r}"
+        ) from None
     if value < minimum:
         raise InvalidInput(f"Invalid query parameter {name}: must be >= {minimum}, got {value}")
     return value
@@ -183,9 +185,11 @@ class _Api:
 
     async def assistant_graph(self, request: Request) -> Response:
         record = self.ex.resolve_assistant(request.path_params["aid"])
-        xray: bool | int = _query_bool(request, "xray") if request.query_params.get(
-            "xray", "false"
-        ).lower() in ("true", "false", "0", "1") else _query_int(request, "xray", 0)
+        xray: bool | int = (
+            _query_bool(request, "xray")
+            if request.query_params.get("xray", "false").lower() in ("true", "false", "0", "1")
+            else _query_int(request, "xray", 0)
+        )
         graph = self.ex.graphs.get(record.graph_id).get_graph(xray=xray)
         return _json(graph.to_json())
 
@@ -319,9 +323,11 @@ class _Api:
             )
         else:
             b = parse(HistoryQuery, await self.body(request), "history query")
-        before = b.before.get("configurable", b.before).get("checkpoint_id") if isinstance(
-            b.before, dict
-        ) else b.before
+        before = (
+            b.before.get("configurable", b.before).get("checkpoint_id")
+            if isinstance(b.before, dict)
+            else b.before
+        )
         states = await self.ex.get_history(
             request.path_params["tid"],
             limit=b.limit,
@@ -371,7 +377,10 @@ class _Api:
     async def run_create(self, request: Request) -> Response:
         thread_id, _, spec = await self._parse_run(request)
         run, _ = self.ex.create_run(thread_id, spec)
-        return _json(run_json(run), headers={"Content-Location": f"/threads/{run.thread_id}/runs/{run.run_id}"})
+        return _json(
+            run_json(run),
+            headers={"Content-Location": f"/threads/{run.thread_id}/runs/{run.run_id}"},
+        )
 
     async def run_batch(self, request: Request) -> Response:
         raw = _serde.loads(await self.body(request) or b"[]") if request else []
@@ -384,7 +393,9 @@ class _Api:
         thread_id, b, spec = await self._parse_run(request)
         run, _ = self.ex.create_run(thread_id, spec)
         return StreamingResponse(
-            self._wait_body(run.thread_id, run.run_id, cancel_on_disconnect=b.on_disconnect == "cancel"),
+            self._wait_body(
+                run.thread_id, run.run_id, cancel_on_disconnect=b.on_disconnect == "cancel"
+            ),
             media_type="application/json",
             headers=self._run_headers(run.thread_id, run.run_id, "/join"),
         )
@@ -472,8 +483,12 @@ class _Api:
         action = _query_action(request)
         b = parse(CancelMany, await self.body(request), "cancel request")
         if b.run_ids is not None and b.status is not None:
-            raise InvalidInput("Invalid cancel request: pass run_ids (with thread_id) or status, not both")
-        self.ex.cancel_many(thread_id=b.thread_id, run_ids=b.run_ids, status=b.status, action=action)
+            raise InvalidInput(
+                "Invalid cancel request: pass run_ids (with thread_id) or status, not both"
+            )
+        self.ex.cancel_many(
+            thread_id=b.thread_id, run_ids=b.run_ids, status=b.status, action=action
+        )
         return Response(status_code=204)
 
     # -- nbruns extensions for views ----------------------------------------
@@ -485,9 +500,7 @@ class _Api:
     async def all_runs(self, request: Request) -> Response:
         thread_id = request.query_params.get("thread_id")
         runs = [
-            r
-            for r in self.ex.store.runs.values()
-            if thread_id is None or r.thread_id == thread_id
+            r for r in self.ex.store.runs.values() if thread_id is None or r.thread_id == thread_id
         ]
         return _json([run_json(r) for r in runs if run_json(r)["status"] is not None])
 
@@ -549,9 +562,7 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
-def _guard(
-    handler: Callable[[Request], Any], api_key: str | None
-) -> Callable[[Request], Any]:
+def _guard(handler: Callable[[Request], Any], api_key: str | None) -> Callable[[Request], Any]:
     """Turn nbruns errors into `{"detail"}` responses and check the API key first."""
 
     async def endpoint(request: Request) -> Response:

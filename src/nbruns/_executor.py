@@ -14,26 +14,22 @@ import contextvars
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
-
-from langgraph.types import Command
 
 from . import _serde
 from ._checkpoints import Mark, NbrunsMemorySaver
-from ._core._lifecycle import ACTIVE, FINISHED, INFLIGHT, public_status, transition
+from ._core._lifecycle import ACTIVE, INFLIGHT, public_status, transition
 from ._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
 from ._core._store import MemoryStore
 from ._core._strategies import Reject, Supersede, decide
+from ._drive import drive, error_body
 from ._errors import BadRequest, Conflict, InvalidInput, NotFound
 from ._graphs import GraphRegistry
+from ._runspec import RunSpec, assistant_id_for_graph, run_kwargs, thread_config
 from ._runstream import RunStream
 
-__all__ = ["NO_RUN_BODY", "Executor", "RunSpec", "assistant_id_for_graph"]
-
-# Wherever an assistant id is expected a graph id works too, through the system
-# assistant each graph gets; this namespace makes those ids stable across restarts.
-_GRAPH_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+__all__ = ["NO_RUN_BODY", "Executor", "RunSpec"]
 
 NO_RUN_BODY = {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
 """What join answers for a run deleted (rolled back) while it was being waited on."""
@@ -41,34 +37,6 @@ NO_RUN_BODY = {"__error__": {"error": "HTTPException", "message": "404: Run not 
 _current_run: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "nbruns_current_run", default=None
 )
-
-
-def assistant_id_for_graph(graph_id: str) -> str:
-    return str(uuid.uuid5(_GRAPH_NAMESPACE, graph_id))
-
-
-@dataclass(frozen=True, slots=True)
-class RunSpec:
-    """A validated request for a run (the API layer builds it)."""
-
-    assistant_id: str
-    input: Any = None
-    command: Mapping[str, Any] | None = None
-    stream_mode: tuple[str, ...] = ("values",)
-    stream_subgraphs: bool = False
-    stream_resumable: bool = False
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    config: Mapping[str, Any] = field(default_factory=dict)
-    context: Mapping[str, Any] | None = None
-    checkpoint_id: str | None = None
-    interrupt_before: Any = None
-    interrupt_after: Any = None
-    multitask_strategy: str = "enqueue"
-    if_not_exists: str = "reject"
-    on_completion: str = "delete"
-    after_seconds: float = 0.0
-    durability: str | None = None
-    feedback_keys: Any = None
 
 
 @dataclass(slots=True)
@@ -257,7 +225,7 @@ class Executor:
         graph = self._graph_of(thread)
         if graph is None:
             return None
-        config = _thread_config(thread_id, checkpoint_id)
+        config = thread_config(thread_id, checkpoint_id)
         if checkpoint_id is not None and await self.saver.aget_tuple(config) is None:
             raise NotFound(f"Checkpoint {checkpoint_id} not found in thread {thread_id}.")
         return await graph.aget_state(config, subgraphs=subgraphs)
@@ -278,9 +246,9 @@ class Executor:
         return [
             s
             async for s in graph.aget_state_history(
-                _thread_config(thread_id, checkpoint_id),
+                thread_config(thread_id, checkpoint_id),
                 limit=limit,
-                before=_thread_config(thread_id, before) if before else None,
+                before=thread_config(thread_id, before) if before else None,
                 filter=dict(metadata) if metadata else None,
             )
         ]
@@ -307,7 +275,7 @@ class Executor:
             )
         try:
             config = await graph.aupdate_state(
-                _thread_config(thread_id, checkpoint_id), values, as_node=as_node
+                thread_config(thread_id, checkpoint_id), values, as_node=as_node
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidInput(f"update_state failed: {exc}") from exc
@@ -351,12 +319,16 @@ class Executor:
             phase="pending",
             multitask_strategy=spec.multitask_strategy,
             metadata=dict(spec.metadata),
-            kwargs=_run_kwargs(run_id, spec, assistant, thread),
+            kwargs=run_kwargs(run_id, spec, assistant, thread),
         )
         self.store.insert_run(run)
         self.store.replace_thread(tid, graph_id=assistant.graph_id, updated_at=now)
         self.store.record(
-            "created", tid, run_id, at=now, strategy=spec.multitask_strategy,
+            "created",
+            tid,
+            run_id,
+            at=now,
+            strategy=spec.multitask_strategy,
             after_seconds=spec.after_seconds,
         )
         stream = self._streams[run_id] = RunStream(run_id, resumable=spec.stream_resumable)
@@ -385,8 +357,11 @@ class Executor:
                 return self.store.replace_thread(
                     thread_id,
                     graph_id=assistant.graph_id,
-                    metadata={**existing.metadata, "graph_id": assistant.graph_id,
-                              "assistant_id": assistant.assistant_id},
+                    metadata={
+                        **existing.metadata,
+                        "graph_id": assistant.graph_id,
+                        "assistant_id": assistant.assistant_id,
+                    },
                 )
             return existing
         if spec.if_not_exists == "create":
@@ -449,7 +424,11 @@ class Executor:
         control = self._controls[run.run_id]
         self.store.replace_run(
             transition(
-                run, "stopping", at=now, cancel_action=action, cancel_reason=reason,
+                run,
+                "stopping",
+                at=now,
+                cancel_action=action,
+                cancel_reason=reason,
                 superseded_by=superseded_by,
             )
         )
@@ -514,9 +493,7 @@ class Executor:
                 run.scheduled_at - now, self._on_timer, thread_id
             )
             return
-        started = self.store.replace_run(
-            transition(run, "running", at=now, started_at=now)
-        )
+        started = self.store.replace_run(transition(run, "running", at=now, started_at=now))
         checkpoint_id = started.kwargs.get("checkpoint_id")
         control = _Control(run.run_id, thread_id, self.saver.mark(thread_id, checkpoint_id))
         self._controls[run.run_id] = control
@@ -545,11 +522,22 @@ class Executor:
             if run is not None and run.phase in ("running", "stopping"):
                 now = self.clock()
                 if run.phase == "running":
-                    run = transition(run, "stopping", at=now, cancel_action="interrupt",
-                                     cancel_reason="cancelled: the nbruns server shut down")
-                self.store.replace_run(transition(
-                    run, "interrupted" if run.cancel_action != "rollback" else "rolled_back",
-                    at=now, ended_at=now, ended_seq=self.store.next_seq()))
+                    run = transition(
+                        run,
+                        "stopping",
+                        at=now,
+                        cancel_action="interrupt",
+                        cancel_reason="cancelled: the nbruns server shut down",
+                    )
+                self.store.replace_run(
+                    transition(
+                        run,
+                        "interrupted" if run.cancel_action != "rollback" else "rolled_back",
+                        at=now,
+                        ended_at=now,
+                        ended_seq=self.store.next_seq(),
+                    )
+                )
             self._release(control)
 
     async def _execute(self, control: _Control, run: RunRecord) -> None:
@@ -561,7 +549,15 @@ class Executor:
         graph = self.graphs.get(run.graph_id)
         stream = self._streams.get(run.run_id)
         try:
-            outcome = await self._drive(graph, run, stream)
+            outcome = await drive(
+                graph,
+                run,
+                stream,
+                on_step=lambda nodes: self.store.record(
+                    "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
+                ),
+                time_limit=self.run_timeout,
+            )
         except asyncio.CancelledError:
             await self._finalize_cancelled(control)
             raise
@@ -570,58 +566,14 @@ class Executor:
                 await self._finalize_cancelled(control)
                 return
             if stream is not None:
-                stream.publish("error", "error", _error_body(exc))
+                stream.publish("error", "error", error_body(exc))
             status = "timeout" if isinstance(exc, TimeoutError) else "error"
-            await self._finalize(control, graph, status, error=_error_body(exc))
+            await self._finalize(control, graph, status, error=error_body(exc))
         else:
             if control.stop_action is not None:
                 await self._finalize_cancelled(control)
             else:
                 await self._finalize(control, graph, "success", result=outcome)
-
-    async def _drive(self, graph: Any, run: RunRecord, stream: RunStream | None) -> Any:
-        kwargs = run.kwargs
-        modes = _graph_modes(kwargs["stream_mode"])
-        subgraphs = bool(kwargs.get("subgraphs"))
-        graph_input: Any = kwargs.get("input")
-        if kwargs.get("command"):
-            graph_input = Command(**kwargs["command"])
-        extra: dict[str, Any] = {}
-        if kwargs.get("context") is not None:
-            extra["context"] = kwargs["context"]
-        if kwargs.get("durability") is not None:
-            extra["durability"] = kwargs["durability"]
-        last_values: Any = None
-        interrupts: list[Any] = []
-        message_ids: dict[str, Any] = {}
-        async with _timeout(self.run_timeout):
-            async for part in graph.astream(
-                graph_input,
-                kwargs["config"],
-                stream_mode=modes,
-                subgraphs=subgraphs,
-                interrupt_before=kwargs.get("interrupt_before"),
-                interrupt_after=kwargs.get("interrupt_after"),
-                **extra,
-            ):
-                ns, mode, chunk = part if subgraphs else ((), *part)
-                if not ns:
-                    if mode == "values":
-                        if isinstance(chunk, dict) and "__interrupt__" in chunk:
-                            interrupts.extend(chunk["__interrupt__"])
-                        else:
-                            last_values = chunk
-                    elif mode == "updates" and isinstance(chunk, dict):
-                        if "__interrupt__" in chunk:
-                            interrupts.extend(chunk["__interrupt__"])
-                        nodes = [n for n in chunk if n != "__interrupt__"]
-                        if nodes:
-                            self.store.record(
-                                "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
-                            )
-                if stream is not None and stream.wanted:
-                    _publish(stream, kwargs["stream_mode"], ns, mode, chunk, message_ids)
-        return {"values": last_values, "interrupts": interrupts}
 
     async def _safe_refresh_head(self, thread_id: str, graph: Any) -> Head:
         """Refresh the cached head; a broken checkpoint must not leave a run unfinished."""
@@ -631,7 +583,7 @@ class Executor:
             return self.store.threads[thread_id].head
 
     async def _refresh_head(self, thread_id: str, graph: Any) -> Head:
-        snapshot = await graph.aget_state(_thread_config(thread_id))
+        snapshot = await graph.aget_state(thread_config(thread_id))
         head = Head(
             values=snapshot.values,
             next=tuple(snapshot.next),
@@ -661,7 +613,9 @@ class Executor:
         else:
             head = Head()
         if status == "success":
-            body = _serde.jsonable(result["values"] if result["values"] is not None else head.values)
+            body = _serde.jsonable(
+                result["values"] if result["values"] is not None else head.values
+            )
             if result["interrupts"]:
                 body = {**(body or {}), "__interrupt__": _serde.jsonable(result["interrupts"])}
         else:
@@ -669,8 +623,13 @@ class Executor:
         now = self.clock()
         self.store.replace_run(
             transition(
-                run, status,  # type: ignore[arg-type]
-                at=now, ended_at=now, ended_seq=self.store.next_seq(), error=error, result=body,
+                run,
+                status,  # type: ignore[arg-type]
+                at=now,
+                ended_at=now,
+                ended_seq=self.store.next_seq(),
+                error=error,
+                result=body,
             )
         )
         self.store.record("finished", thread_id, run_id, at=now, status=status)
@@ -687,7 +646,10 @@ class Executor:
         if run is not None and run.phase == "running":
             # cancelled from outside the executor (loop shutdown): keep what it did
             run = transition(
-                run, "stopping", at=self.clock(), cancel_action="interrupt",
+                run,
+                "stopping",
+                at=self.clock(),
+                cancel_action="interrupt",
                 cancel_reason="cancelled: the nbruns server shut down",
             )
             self.store.replace_run(run)
@@ -707,7 +669,11 @@ class Executor:
             else:
                 self.store.replace_run(
                     transition(
-                        run, "interrupted", at=now, ended_at=now, ended_seq=self.store.next_seq(),
+                        run,
+                        "interrupted",
+                        at=now,
+                        ended_at=now,
+                        ended_seq=self.store.next_seq(),
                         result=_serde.jsonable(head.values),
                     )
                 )
@@ -784,121 +750,3 @@ class Executor:
             await asyncio.wait(list(self._tasks))
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-# -- helpers ----------------------------------------------------------------------
-
-
-def _thread_config(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
-    if checkpoint_id:
-        configurable["checkpoint_id"] = checkpoint_id
-    return {"configurable": configurable}
-
-
-def _run_kwargs(
-    run_id: str, spec: RunSpec, assistant: AssistantRecord, thread: ThreadRecord
-) -> dict[str, Any]:
-    base = dict(assistant.config)
-    user = dict(spec.config)
-    configurable = {
-        **base.get("configurable", {}),
-        **user.get("configurable", {}),
-        "thread_id": thread.thread_id,
-        "checkpoint_ns": "",
-        "graph_id": assistant.graph_id,
-        "assistant_id": assistant.assistant_id,
-    }
-    if spec.checkpoint_id:
-        configurable["checkpoint_id"] = spec.checkpoint_id
-    # checkpoints inherit config metadata: run_id in it is what rollback deletes by
-    metadata = {
-        **base.get("metadata", {}),
-        **user.get("metadata", {}),
-        **spec.metadata,
-        "run_id": run_id,
-        "thread_id": thread.thread_id,
-        "graph_id": assistant.graph_id,
-        "assistant_id": assistant.assistant_id,
-    }
-    config = {**base, **user, "configurable": configurable, "metadata": metadata}
-    context = spec.context if spec.context is not None else (assistant.context or None)
-    return {
-        "input": spec.input,
-        "command": dict(spec.command) if spec.command else None,
-        "config": config,
-        "context": context,
-        "stream_mode": list(spec.stream_mode),
-        "interrupt_before": spec.interrupt_before,
-        "interrupt_after": spec.interrupt_after,
-        "webhook": None,
-        "feedback_keys": spec.feedback_keys,
-        "temporary": thread.temporary,
-        "on_completion": spec.on_completion,
-        "subgraphs": spec.stream_subgraphs,
-        "resumable": spec.stream_resumable,
-        "checkpoint_id": spec.checkpoint_id,
-        "durability": spec.durability,
-    }
-
-
-_MODE_FOR_GRAPH = {"messages-tuple": "messages"}
-
-
-def _graph_modes(requested: list[str]) -> list[str]:
-    # values feeds join's body and updates feeds the timeline, whatever the client asked
-    modes = {"values", "updates"}
-    modes.update(_MODE_FOR_GRAPH.get(m, m) for m in requested)
-    return sorted(modes)
-
-
-def _publish(
-    stream: RunStream,
-    requested: list[str],
-    ns: tuple[str, ...],
-    mode: str,
-    chunk: Any,
-    partials: dict[str, Any],
-) -> None:
-    suffix = "|" + "|".join(ns) if ns else ""
-    if mode == "messages":
-        message, metadata = chunk
-        if "messages-tuple" in requested:
-            stream.publish("messages-tuple", "messages" + suffix, [message, metadata])
-        if "messages" in requested:
-            msg_id = getattr(message, "id", None) or ""
-            if msg_id not in partials:
-                stream.publish(
-                    "messages", "messages/metadata" + suffix, {msg_id: {"metadata": metadata}}
-                )
-            if type(message).__name__.endswith("Chunk"):
-                # partial events carry the message accumulated so far, not the delta
-                so_far = partials.get(msg_id)
-                partials[msg_id] = message if so_far is None else so_far + message
-                stream.publish("messages", "messages/partial" + suffix, [partials[msg_id]])
-            else:
-                partials[msg_id] = message
-                stream.publish("messages", "messages/complete" + suffix, [message])
-        return
-    if mode in requested:
-        stream.publish(mode, mode + suffix, chunk)
-
-
-def _error_body(exc: BaseException) -> dict[str, str]:
-    return {"error": type(exc).__name__, "message": str(exc)}
-
-
-class _timeout:
-    """`asyncio.timeout` that accepts None (no limit) without a branch at each use."""
-
-    def __init__(self, seconds: float | None) -> None:
-        self._cm = asyncio.timeout(seconds)
-
-    async def __aenter__(self) -> None:
-        await self._cm.__aenter__()
-
-    async def __aexit__(self, *exc: Any) -> bool | None:
-        return await self._cm.__aexit__(*exc)
-
-
-_ = FINISHED  # re-exported for views that classify runs

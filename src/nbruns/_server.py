@@ -77,7 +77,9 @@ class Server:
         """A sync `langgraph_sdk` client talking to this server in-process."""
         transport = SyncBridgeTransport(self.app, self._loop)
         return SyncLangGraphClient(
-            httpx.Client(transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT)
+            httpx.Client(
+                transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT
+            )
         )
 
     def close(self, reason: str = "the nbruns server shut down") -> None:

@@ -1,0 +1,111 @@
+"""Driving a graph's stream for one run: what the run keeps, and what readers see."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from langgraph.types import Command
+
+from ._core._records import RunRecord
+from ._runstream import RunStream
+
+__all__ = ["drive", "error_body"]
+
+
+async def drive(
+    graph: Any,
+    run: RunRecord,
+    stream: RunStream | None,
+    *,
+    on_step: Callable[[list[str]], None],
+    time_limit: float | None,
+) -> dict[str, Any]:
+    """Execute the run's graph; publish events; return the last values and interrupts."""
+    kwargs = run.kwargs
+    modes = _graph_modes(kwargs["stream_mode"])
+    subgraphs = bool(kwargs.get("subgraphs"))
+    graph_input: Any = kwargs.get("input")
+    if kwargs.get("command"):
+        graph_input = Command(**kwargs["command"])
+    extra: dict[str, Any] = {}
+    if kwargs.get("context") is not None:
+        extra["context"] = kwargs["context"]
+    if kwargs.get("durability") is not None:
+        extra["durability"] = kwargs["durability"]
+    last_values: Any = None
+    interrupts: list[Any] = []
+    message_ids: dict[str, Any] = {}
+    async with asyncio.timeout(time_limit):
+        async for part in graph.astream(
+            graph_input,
+            kwargs["config"],
+            stream_mode=modes,
+            subgraphs=subgraphs,
+            interrupt_before=kwargs.get("interrupt_before"),
+            interrupt_after=kwargs.get("interrupt_after"),
+            **extra,
+        ):
+            ns, mode, chunk = part if subgraphs else ((), *part)
+            if not ns:
+                if mode == "values":
+                    if isinstance(chunk, dict) and "__interrupt__" in chunk:
+                        interrupts.extend(chunk["__interrupt__"])
+                    else:
+                        last_values = chunk
+                elif mode == "updates" and isinstance(chunk, dict):
+                    if "__interrupt__" in chunk:
+                        interrupts.extend(chunk["__interrupt__"])
+                    nodes = [n for n in chunk if n != "__interrupt__"]
+                    if nodes:
+                        on_step(nodes)
+            if stream is not None and stream.wanted:
+                _publish(stream, kwargs["stream_mode"], ns, mode, chunk, message_ids)
+    return {"values": last_values, "interrupts": interrupts}
+
+
+_MODE_FOR_GRAPH = {"messages-tuple": "messages"}
+
+
+def _graph_modes(requested: list[str]) -> list[str]:
+    # values feeds join's body and updates feeds the timeline, whatever the client asked
+    modes = {"values", "updates"}
+    modes.update(_MODE_FOR_GRAPH.get(m, m) for m in requested)
+    return sorted(modes)
+
+
+def _publish(
+    stream: RunStream,
+    requested: list[str],
+    ns: tuple[str, ...],
+    mode: str,
+    chunk: Any,
+    partials: dict[str, Any],
+) -> None:
+    suffix = "|" + "|".join(ns) if ns else ""
+    if mode == "messages":
+        message, metadata = chunk
+        if "messages-tuple" in requested:
+            stream.publish("messages-tuple", "messages" + suffix, [message, metadata])
+        if "messages" in requested:
+            msg_id = getattr(message, "id", None) or ""
+            if msg_id not in partials:
+                stream.publish(
+                    "messages", "messages/metadata" + suffix, {msg_id: {"metadata": metadata}}
+                )
+            if type(message).__name__.endswith("Chunk"):
+                # partial events carry the message accumulated so far, not the delta
+                so_far = partials.get(msg_id)
+                partials[msg_id] = message if so_far is None else so_far + message
+                stream.publish("messages", "messages/partial" + suffix, [partials[msg_id]])
+            else:
+                partials[msg_id] = message
+                stream.publish("messages", "messages/complete" + suffix, [message])
+        return
+    if mode in requested:
+        stream.publish(mode, mode + suffix, chunk)
+
+
+def error_body(exc: BaseException) -> dict[str, str]:
+    return {"error": type(exc).__name__, "message": str(exc)}

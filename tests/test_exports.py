@@ -1,0 +1,22 @@
+"""The public API is explicit: __all__ lists exactly the public names."""
+
+from __future__ import annotations
+
+import nbruns
+
+
+def test_all_is_sorted_and_complete() -> None:
+    public = sorted(n for n in dir(nbruns) if not n.startswith("_") and not _is_module(n))
+    assert nbruns.__all__ == sorted(nbruns.__all__)
+    assert sorted(nbruns.__all__) == public
+
+
+def _is_module(name: str) -> bool:
+    import types
+
+    return isinstance(getattr(nbruns, name), types.ModuleType)
+
+
+def test_every_public_name_is_documented() -> None:
+    for name in nbruns.__all__:
+        assert getattr(nbruns, name).__doc__, f"nbruns.{name} has no docstring"
