@@ -58,6 +58,8 @@ _ERROR = 2  # (_ERROR, exception raised by the app)
 _RETURNED = 3  # (_RETURNED,)  app returned before completing the response
 _CANCELLED = 4  # (_CANCELLED,)  app task cancelled (server loop shutting down)
 
+_Batch = list[tuple[Any, ...]]  # the messages one step of the app task sent
+
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 _SYNC_ON_SERVER_LOOP = (
@@ -82,8 +84,9 @@ class _Exchange:
     """One request/response cycle on the server loop.
 
     Everything here runs on the server loop except :meth:`abort`, which the
-    caller may invoke from any thread. ``emit`` delivers a message tuple to
-    the caller and must be safe to call from the server loop.
+    caller may invoke from any thread. ``emit`` hands a batch of message
+    tuples to the caller; it is called on the server loop and raises
+    ``RuntimeError`` when the caller's event loop is closed.
     """
 
     __slots__ = (
@@ -95,6 +98,7 @@ class _Exchange:
         "_head",
         "_local",
         "_loop",
+        "_outbox",
         "_request_sent",
         "_scope",
         "_task",
@@ -109,7 +113,7 @@ class _Exchange:
         app: ASGIApp,
         scope: Scope,
         body: bytes,
-        emit: Callable[[tuple[Any, ...]], object],
+        emit: Callable[[_Batch], object],
         loop: asyncio.AbstractEventLoop,
         grace: float | None,
         *,
@@ -122,6 +126,7 @@ class _Exchange:
         self._loop = loop
         self._grace = grace
         self._local = local  # the caller runs on the server loop itself
+        self._outbox: _Batch = []
         self._head = scope["method"] == "HEAD"
         self._request_sent = False
         self._ended: asyncio.Event | None = None  # wakes receive() waiting for disconnect
@@ -149,8 +154,21 @@ class _Exchange:
         self._task = self._loop.create_task(self._serve(), context=contextvars.Context())
 
     def _deliver(self, message: tuple[Any, ...]) -> None:
+        # Messages sent during one step of the app task travel to the caller
+        # together, flushed as soon as the task yields (or ends): every
+        # cross-thread hand-off costs a wake-up and a GIL hand-over, and a
+        # stream replaying many buffered events should not pay that per chunk.
+        outbox = self._outbox
+        outbox.append(message)
+        if len(outbox) == 1:
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        if not self._outbox:
+            return
+        batch, self._outbox = self._outbox, []
         try:
-            self._emit(message)
+            self._emit(batch)
         except RuntimeError:  # the caller's event loop is closed: nobody will read this
             self._disconnect()
 
@@ -201,6 +219,7 @@ class _Exchange:
             if not (self.gone or self.complete):
                 self._deliver((_RETURNED,))
         finally:
+            self._flush()
             if self._timer is not None:
                 self._timer.cancel()
             self._task = None
@@ -249,14 +268,12 @@ class _Exchange:
             raise RuntimeError(f"unexpected ASGI message type {kind!r}")
 
 
-def _first_response(
-    message: tuple[Any, ...],
-    stream: httpx.AsyncByteStream | httpx.SyncByteStream,
-    request: httpx.Request,
-) -> httpx.Response:
+def _response_start(batch: _Batch, request: httpx.Request) -> tuple[int, list[Any]]:
+    """Status and headers from the first batch, or raise what the app did instead."""
+    message = batch[0]
     kind = message[0]
     if kind == _START:
-        return httpx.Response(message[1], headers=message[2], stream=stream)
+        return message[1], message[2]
     if kind == _ERROR:
         raise message[1]
     if kind == _RETURNED:
@@ -339,9 +356,11 @@ class AsyncBridgeTransport(_BridgeTransportBase, httpx.AsyncBaseTransport):
         if loop_thread.closed:
             raise self._closed_error()
         body = await request.aread()
-        responses: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        responses: asyncio.Queue[_Batch] = asyncio.Queue()
         server_loop = loop_thread.loop
-        if asyncio.get_running_loop() is server_loop:
+        caller_loop = asyncio.get_running_loop()
+        if caller_loop is server_loop:
+            # Already on the server loop (e.g. a graph node): no thread hop at all.
             exchange = _Exchange(
                 self.app,
                 self._scope(request),
@@ -353,14 +372,11 @@ class AsyncBridgeTransport(_BridgeTransportBase, httpx.AsyncBaseTransport):
             )
             exchange.start()
         else:
-            emit = functools.partial(
-                asyncio.get_running_loop().call_soon_threadsafe, responses.put_nowait
-            )
             exchange = _Exchange(
                 self.app,
                 self._scope(request),
                 body,
-                emit,
+                functools.partial(caller_loop.call_soon_threadsafe, responses.put_nowait),
                 server_loop,
                 self.disconnect_grace,
                 local=False,
@@ -370,38 +386,47 @@ class AsyncBridgeTransport(_BridgeTransportBase, httpx.AsyncBaseTransport):
             except RuntimeError:
                 raise self._closed_error() from None
         try:
-            first = await responses.get()
-        except BaseException:
+            batch = await responses.get()
+        except BaseException:  # cancelled (timeout, interrupted cell) before the response
             exchange.abort()
             raise
-        return _first_response(first, _AsyncBridgeStream(responses, exchange, request), request)
+        status, headers = _response_start(batch, request)
+        stream = _AsyncBridgeStream(responses, batch[1:], exchange, request)
+        return httpx.Response(status, headers=headers, stream=stream)
 
 
 class _AsyncBridgeStream(httpx.AsyncByteStream):
     def __init__(
         self,
-        responses: asyncio.Queue[tuple[Any, ...]],
+        responses: asyncio.Queue[_Batch],
+        pending: _Batch,
         exchange: _Exchange,
         request: httpx.Request,
     ) -> None:
         self._responses = responses
+        self._pending = pending  # the rest of the batch that carried the response start
         self._exchange = exchange
         self._request = request
         self._finished = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._finished:
+            return
+        batch, self._pending = self._pending, []
         get = self._responses.get
         try:
-            while not self._finished:
-                message = await get()
-                if message[0] == _BODY:
+            while True:
+                for message in batch:
+                    if message[0] != _BODY:
+                        self._finished = True
+                        raise _stream_error(message, self._request)
                     if not message[2]:
                         self._finished = True
                     if message[1]:
                         yield message[1]
-                else:
-                    self._finished = True
-                    raise _stream_error(message, self._request)
+                    if self._finished:
+                        return
+                batch = await get()
         finally:
             # Iteration abandoned (cancelled, or the iterator closed/finalized):
             # nobody can read the rest of this response.
@@ -419,9 +444,10 @@ class _AsyncBridgeStream(httpx.AsyncByteStream):
 class SyncBridgeTransport(_BridgeTransportBase, httpx.BaseTransport):
     """``httpx.Client`` transport running ``app`` on ``loop_thread``'s loop.
 
-    Blocks the calling thread (never its event loop's progress matters: the
-    server has its own loop), so it also works inside a running notebook cell.
-    Raises ``RuntimeError`` on the server loop's thread, where it would deadlock.
+    Blocks only the calling thread; the server runs on its own loop, so this
+    also works in a thread whose event loop is running and blocked in this
+    call (a synchronous call inside a notebook cell). Raises ``RuntimeError``
+    on the server loop's own thread, where waiting would deadlock.
     """
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -431,7 +457,7 @@ class SyncBridgeTransport(_BridgeTransportBase, httpx.BaseTransport):
         if loop_thread.closed:
             raise self._closed_error()
         body = request.read()
-        responses: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        responses: queue.SimpleQueue[_Batch] = queue.SimpleQueue()
         exchange = _Exchange(
             self.app,
             self._scope(request),
@@ -446,38 +472,47 @@ class SyncBridgeTransport(_BridgeTransportBase, httpx.BaseTransport):
         except RuntimeError:
             raise self._closed_error() from None
         try:
-            first = responses.get()
+            batch = responses.get()
         except BaseException:  # e.g. KeyboardInterrupt while waiting
             exchange.abort()
             raise
-        return _first_response(first, _SyncBridgeStream(responses, exchange, request), request)
+        status, headers = _response_start(batch, request)
+        stream = _SyncBridgeStream(responses, batch[1:], exchange, request)
+        return httpx.Response(status, headers=headers, stream=stream)
 
 
 class _SyncBridgeStream(httpx.SyncByteStream):
     def __init__(
         self,
-        responses: queue.SimpleQueue[tuple[Any, ...]],
+        responses: queue.SimpleQueue[_Batch],
+        pending: _Batch,
         exchange: _Exchange,
         request: httpx.Request,
     ) -> None:
         self._responses = responses
+        self._pending = pending  # the rest of the batch that carried the response start
         self._exchange = exchange
         self._request = request
         self._finished = False
 
     def __iter__(self) -> Iterator[bytes]:
+        if self._finished:
+            return
+        batch, self._pending = self._pending, []
         get = self._responses.get
         try:
-            while not self._finished:
-                message = get()
-                if message[0] == _BODY:
+            while True:
+                for message in batch:
+                    if message[0] != _BODY:
+                        self._finished = True
+                        raise _stream_error(message, self._request)
                     if not message[2]:
                         self._finished = True
                     if message[1]:
                         yield message[1]
-                else:
-                    self._finished = True
-                    raise _stream_error(message, self._request)
+                    if self._finished:
+                        return
+                batch = get()
         finally:
             # Iteration abandoned (interrupted, or the iterator closed/finalized):
             # nobody can read the rest of this response.
