@@ -32,13 +32,19 @@ import httpx
 from langgraph_sdk import get_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import reference_server  # noqa: E402
+import reference_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_CONFIG = REPO_ROOT / "tests" / "conformance" / "reference_app" / "langgraph.json"
 DEFAULT_OUT = REPO_ROOT / "docs" / "reference-observed.md"
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+HEX32_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+DATETIME_REPR_RE = re.compile(r"datetime\.datetime\([^)]*\)")
+ADDR_RE = re.compile(r"\b0x[0-9a-f]{6,}\b")
+CLOCK_IN_TEXT_RE = re.compile(r"(['\"]__request_start_time_ms__['\"]\s*:\s*)\d+")
+SSE_ID_RE = re.compile(r"(?m)^(id: )\d{13}-(\d+)(?=\r?$)")
+PORT_RE = re.compile(r"(127\.0\.0\.1|localhost):\d+")
 TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 # Keys whose (numeric) values are wall-clock readings.
 CLOCK_KEYS = {"__request_start_time_ms__", "timestamp"}
@@ -50,7 +56,14 @@ def redact(x: Any, key: str | None = None) -> Any:
     if key in CLOCK_KEYS and isinstance(x, int | float) and not isinstance(x, bool):
         return "<clock>"
     if isinstance(x, str):
-        return TS_RE.sub("<ts>", UUID_RE.sub("<uuid>", x))
+        x = UUID_RE.sub("<uuid>", x)
+        x = HEX32_RE.sub("<hex32>", x)
+        x = DATETIME_REPR_RE.sub("<datetime>", x)
+        x = ADDR_RE.sub("<addr>", x)
+        x = CLOCK_IN_TEXT_RE.sub(r"\1<clock>", x)
+        x = PORT_RE.sub(r"\1:<port>", x)
+        x = SSE_ID_RE.sub(r"\1<clock>-\2", x)
+        return TS_RE.sub("<ts>", x)
     if isinstance(x, dict):
         return {redact(k): redact(v, k) for k, v in x.items()}
     if isinstance(x, list | tuple):
@@ -77,6 +90,7 @@ class Obs:
     note: str = ""
     ms: float = 0.0
     raw_text: str | None = None  # shown verbatim in a text block (SSE)
+    all_headers: bool = False
 
 
 @dataclass
@@ -98,8 +112,9 @@ SECTIONS: list[tuple[str, str, str]] = [
         "assistants",
         "Assistants",
         "`langgraph dev` registers one system assistant per graph in `langgraph.json` "
-        "(here six: slow, fail, hitl, dyn, blocking, chat). A graph id can stand in for "
-        "an assistant id wherever an assistant id is accepted.",
+        "(here six: slow, fail, hitl, dyn, blocking, chat), with `metadata.created_by = "
+        '"system"`. A graph id is accepted as `assistant_id` in run payloads, but not in '
+        "`/assistants/{id}` paths.",
     ),
     (
         "threads",
@@ -136,13 +151,13 @@ SECTIONS: list[tuple[str, str, str]] = [
     (
         "hitl",
         "Human in the loop: interrupt_before and interrupt()",
-        "`hitl` is a→b run with `interrupt_before=[\"b\"]`; `dyn` calls "
-        "`interrupt({\"question\": \"ok?\"})` in its only node `ask`.",
+        '`hitl` is a→b run with `interrupt_before=["b"]`; `dyn` calls '
+        '`interrupt({"question": "ok?"})` in its only node `ask`.',
     ),
     (
         "failure",
         "A failing graph",
-        "`fail` has one node `boom` that raises `ValueError(\"boom\")`.",
+        '`fail` has one node `boom` that raises `ValueError("boom")`.',
     ),
     (
         "multitask",
@@ -155,7 +170,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     (
         "badinput",
         "Bad input",
-        "Every error body observed is JSON `{\"detail\": <string>}` with "
+        'Every error body observed is JSON `{"detail": <string>}` with '
         "`Content-Type: application/json` unless a row says otherwise. Request-body schema "
         "failures are **422** with a jsonschema-style multi-line message (below, verbatim).",
     ),
@@ -232,6 +247,9 @@ class Prober:
         self.client = get_client(url=base_url, api_key=None)
         self.rec = Recorder()
         self.timings: dict[str, float] = {}
+        self.sse_line_endings: set[str] = set()
+        self.sse_comments = 0
+        self.sse_event_names: set[str] = set()
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -268,13 +286,15 @@ class Prober:
             if content is not None:
                 shown_req = repr(content if isinstance(content, bytes) else content.encode())
             body = _parse_body(r)
-            if show is not None:
+            if show is not None and 200 <= r.status_code < 300:
                 body = show(body)
             hdrs = (
                 dict(r.headers)
                 if all_headers
                 else {h: r.headers[h] for h in HEADERS_OF_INTEREST if h in r.headers}
             )
+            if "date" in hdrs:
+                hdrs["date"] = "<http-date>"
             self.rec.add(
                 sec,
                 Obs(
@@ -285,6 +305,7 @@ class Prober:
                     redact(body),
                     note,
                     ms,
+                    all_headers=all_headers,
                 ),
             )
         return r
@@ -304,7 +325,7 @@ class Prober:
         t0 = time.monotonic()
         try:
             value = await aw
-        except Exception as e:  # noqa: BLE001 - we record whatever the SDK raises
+        except Exception as e:
             ms = (time.monotonic() - t0) * 1000
             resp = getattr(e, "response", None)
             body = {
@@ -318,15 +339,21 @@ class Prober:
             if sec:
                 self.rec.add(
                     sec,
-                    Obs(label, "SDK " + desc, f"raises {type(e).__name__}", {}, redact(body), note, ms),
+                    Obs(
+                        label,
+                        "SDK " + desc,
+                        f"raises {type(e).__name__}",
+                        {},
+                        redact(body),
+                        note,
+                        ms,
+                    ),
                 )
             return e
         ms = (time.monotonic() - t0) * 1000
         if sec:
             shown = show(value) if show else value
-            self.rec.add(
-                sec, Obs(label, "SDK " + desc, "returns", {}, redact(shown), note, ms)
-            )
+            self.rec.add(sec, Obs(label, "SDK " + desc, "returns", {}, redact(shown), note, ms))
         return value
 
     # -- SSE ----------------------------------------------------------------
@@ -362,9 +389,32 @@ class Prober:
             hdrs = {h: r.headers[h] for h in HEADERS_OF_INTEREST if h in r.headers}
         ms = (time.monotonic() - t0) * 1000
         text = "".join(chunks)
+        if not hdrs.get("content-type", "").startswith("text/event-stream"):
+            try:
+                body: Any = json.loads(text) if text else None
+            except json.JSONDecodeError:
+                body = text
+            if sec:
+                self.rec.add(
+                    sec,
+                    Obs(
+                        label,
+                        _req_line(method, path, params, json_body),
+                        str(status),
+                        redact(hdrs),
+                        redact(body),
+                        note,
+                        ms,
+                    ),
+                )
+            return status, text, []
         events = parse_sse(text)
+        if text:
+            self.sse_line_endings.add("CRLF" if "\r\n" in text else "LF")
+        self.sse_comments += sum(len(e.get("comments", [])) for e in events)
+        self.sse_event_names.update(e["event"] for e in events if e["event"])
         if sec:
-            shown = redact(text)
+            shown = redact(text.replace("\r\n", "\n"))
             if len(shown) > max_chars:
                 shown = shown[:max_chars] + f"\n… ({len(shown) - max_chars} more characters)\n"
             self.rec.add(
@@ -406,8 +456,8 @@ class Prober:
             return "404"
         return r.json()["status"]
 
-    async def wait_run(self, tid: str, rid: str, statuses: set[str], timeout: float = 20) -> str:
-        deadline = time.monotonic() + timeout
+    async def wait_run(self, tid: str, rid: str, statuses: set[str], limit_s: float = 20) -> str:
+        deadline = time.monotonic() + limit_s
         st = ""
         while time.monotonic() < deadline:
             st = await self.run_status(tid, rid)
@@ -416,8 +466,8 @@ class Prober:
             await asyncio.sleep(0.03)
         raise TimeoutError(f"run {rid} stuck at {st!r}, wanted {statuses}")
 
-    async def wait_thread(self, tid: str, statuses: set[str], timeout: float = 20) -> str:
-        deadline = time.monotonic() + timeout
+    async def wait_thread(self, tid: str, statuses: set[str], limit_s: float = 20) -> str:
+        deadline = time.monotonic() + limit_s
         st = ""
         while time.monotonic() < deadline:
             st = await self.thread_status(tid)
@@ -426,9 +476,9 @@ class Prober:
             await asyncio.sleep(0.05)
         raise TimeoutError(f"thread {tid} stuck at {st!r}, wanted {statuses}")
 
-    async def wait_log(self, tid: str, name: str, timeout: float = 20) -> None:
+    async def wait_log(self, tid: str, name: str, limit_s: float = 20) -> None:
         """Wait until the thread's latest checkpoint has `name` in values.log."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
             r = await self.http.get(f"/threads/{tid}/state")
             vals = r.json().get("values") or {}
@@ -457,7 +507,12 @@ class Prober:
         return rows
 
     def history_table(self, sec: str, title: str, rows: list[dict[str, Any]]) -> None:
-        lines = [f"{title}:", "", "| step | source | run | values.log | next |", "|---|---|---|---|---|"]
+        lines = [
+            f"{title}:",
+            "",
+            "| step | source | run | values.log | next |",
+            "|---|---|---|---|---|",
+        ]
         for row in rows:
             lines.append(
                 f"| {row['step']} | {row['source']} | {redact(row['run'])} | "
@@ -469,7 +524,7 @@ class Prober:
         t0 = time.monotonic()
         try:
             await coro
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             self.rec.fact(
                 "server",
                 f"**Probe group `{name}` aborted** with `{type(e).__name__}: {redact(str(e))}`.",
@@ -493,9 +548,11 @@ class Prober:
             "openapi",
             "GET",
             "/openapi.json",
-            show=lambda b: {"openapi": b.get("openapi"), "paths": len(b.get("paths", {}))}
-            if isinstance(b, dict)
-            else b,
+            show=lambda b: (
+                {"openapi": b.get("openapi"), "paths": len(b.get("paths", {}))}
+                if isinstance(b, dict)
+                else b
+            ),
             note="body abbreviated",
         )
         if r.status_code == 200:
@@ -520,7 +577,9 @@ class Prober:
 
     async def probe_assistants(self) -> None:
         S = "assistants"
-        await self.call(S, "create by graph id", "POST", "/assistants", json_body={"graph_id": "slow"})
+        await self.call(
+            S, "create by graph id", "POST", "/assistants", json_body={"graph_id": "slow"}
+        )
         aid = str(uuid.uuid4())
         body = {"graph_id": "slow", "assistant_id": aid, "if_exists": "raise"}
         await self.call(S, "create with id", "POST", "/assistants", json_body=body)
@@ -582,7 +641,8 @@ class Prober:
             json_body={},
             show=summarize,
             all_headers=True,
-            note="14 assistants exist at this point; body shown as {len, first}",
+            note=f"{(await self.http.post('/assistants/count', json={})).json()} assistants exist "
+            "at this point; body shown as {len, first}",
         )
         await self.call(S, "search, no body", "POST", "/assistants/search", show=summarize)
         await self.sdk(
@@ -686,7 +746,7 @@ class Prober:
             "threads.create(thread_id=<existing>)",
             self.client.threads.create(thread_id=fixed),
         )
-        await self.call(S, "get fresh", "GET", f"/threads/{fresh}")
+        fresh_keys = list((await self.call(S, "get fresh", "GET", f"/threads/{fresh}")).json())
         await self.call(S, "get_state, brand new thread", "GET", f"/threads/{fresh}/state")
         await self.sdk(
             S,
@@ -704,9 +764,17 @@ class Prober:
 
         # one finished run
         t1 = await self.new_thread(metadata={"owner": "probe"})
-        await self.client.runs.wait(t1, "slow", input={"delay": 0, "messages": [{"role": "user", "content": "hi"}]})
+        await self.client.runs.wait(
+            t1, "slow", input={"delay": 0, "messages": [{"role": "user", "content": "hi"}]}
+        )
         await self.idle(t1)
-        await self.call(S, "get after a run", "GET", f"/threads/{t1}")
+        after_keys = list((await self.call(S, "get after a run", "GET", f"/threads/{t1}")).json())
+        self.rec.fact(
+            S,
+            f"A thread that never ran has keys `{fresh_keys}` (`values` is null); "
+            "after a run it has "
+            f"`{after_keys}`: keys added `{[k for k in after_keys if k not in fresh_keys]}`.",
+        )
         await self.call(
             S,
             "get after a run, include",
@@ -728,7 +796,9 @@ class Prober:
             show=lambda b: {"metadata": b.get("metadata")} if isinstance(b, dict) else b,
             note="body abbreviated to metadata: keys are merged; null is stored, not deleted",
         )
-        await self.call(S, "update unknown", "PATCH", f"/threads/{uuid.uuid4()}", json_body={"metadata": {}})
+        await self.call(
+            S, "update unknown", "PATCH", f"/threads/{uuid.uuid4()}", json_body={"metadata": {}}
+        )
         r = await self.call(S, "get_state after a run", "GET", f"/threads/{t1}/state")
         st = r.json()
         # two more runs -> > 10 checkpoints
@@ -741,7 +811,7 @@ class Prober:
             f"A `slow` run (3 nodes) writes 5 checkpoints (steps -1…3); after 3 runs the "
             f"thread has {len(hist)} checkpoints in total.",
         )
-        await self.call(
+        hist_get = await self.call(
             S,
             "history, default (GET)",
             "GET",
@@ -749,7 +819,7 @@ class Prober:
             show=lambda b: {"len": len(b), "first": b[0]},
             note="body shown as {len, first}: newest first",
         )
-        await self.call(
+        hist_post = await self.call(
             S,
             "history, default (POST {})",
             "POST",
@@ -757,18 +827,25 @@ class Prober:
             json_body={},
             show=lambda b: {"len": len(b)},
         )
-        await self.sdk(
+        hist_sdk = await self.sdk(
             S,
             "history (SDK default)",
             "threads.get_history(t)",
             self.client.threads.get_history(t1),
             show=lambda v: {"len": len(v)},
         )
+        self.rec.fact(
+            S,
+            f"History default limit: the server returns {len(hist_get.json())} entry for GET "
+            "without "
+            f"`limit` and {len(hist_post.json())} for POST `{{}}`; the SDK's `get_history` sends "
+            f"`limit=10` and got {len(hist_sdk)}. Entries are newest first.",
+        )
         target = hist[4]
         ck = target["checkpoint"]["checkpoint_id"]
-        steps = lambda b: [  # noqa: E731
-            (h["metadata"] or {}).get("step") for h in b
-        ] if isinstance(b, list) else b
+        steps = lambda b: (  # noqa: E731
+            [(h["metadata"] or {}).get("step") for h in b] if isinstance(b, list) else b
+        )
         await self.call(
             S,
             "history before",
@@ -776,7 +853,8 @@ class Prober:
             f"/threads/{t1}/history",
             json_body={"limit": 3, "before": {"configurable": {"checkpoint_id": ck}}},
             show=steps,
-            note=f"`before` = the 5th newest checkpoint (step {target['metadata'].get('step')}); body shown as metadata.step list",
+            note=f"`before` = the 5th newest checkpoint (step {target['metadata'].get('step')}); "
+            "body shown as metadata.step list",
         )
         await self.call(
             S,
@@ -803,9 +881,11 @@ class Prober:
             "POST",
             f"/threads/{t1}/state/checkpoint",
             json_body={"checkpoint": {"checkpoint_id": ck}},
-            show=lambda b: {"next": b.get("next"), "step": (b.get("metadata") or {}).get("step")}
-            if isinstance(b, dict)
-            else b,
+            show=lambda b: (
+                {"next": b.get("next"), "step": (b.get("metadata") or {}).get("step")}
+                if isinstance(b, dict)
+                else b
+            ),
             note="body abbreviated",
         )
         await self.call(
@@ -892,7 +972,7 @@ class Prober:
         )
         await self.call(
             S,
-            "delete a busy thread? (no: patch while busy)",
+            "PATCH while a run is in flight",
             "PATCH",
             f"/threads/{t_upd}",
             json_body={"metadata": {"while": "busy"}},
@@ -910,8 +990,11 @@ class Prober:
                 "copy: get_state of copy",
                 "GET",
                 f"/threads/{cid}/state",
-                show=lambda b: {"values.log": b["values"].get("log"), "next": b["next"],
-                                "checkpoint_ns": b["checkpoint"]["checkpoint_ns"]},
+                show=lambda b: {
+                    "values.log": b["values"].get("log"),
+                    "next": b["next"],
+                    "checkpoint_ns": b["checkpoint"]["checkpoint_ns"],
+                },
                 note="body abbreviated",
             )
             await self.call(
@@ -923,7 +1006,11 @@ class Prober:
                 show=lambda b: {"len": len(b)},
             )
             await self.call(
-                S, "copy: runs of copy", "GET", f"/threads/{cid}/runs", show=lambda b: {"len": len(b)}
+                S,
+                "copy: runs of copy",
+                "GET",
+                f"/threads/{cid}/runs",
+                show=lambda b: {"len": len(b)},
             )
         await self.call(S, "copy unknown", "POST", f"/threads/{uuid.uuid4()}/copy")
 
@@ -966,7 +1053,12 @@ class Prober:
             "search sort asc",
             "POST",
             "/threads/search",
-            json_body={"metadata": {"probe": tag}, "sort_by": "created_at", "sort_order": "asc", "limit": 20},
+            json_body={
+                "metadata": {"probe": tag},
+                "sort_by": "created_at",
+                "sort_order": "asc",
+                "limit": 20,
+            },
             show=ns,
         )
         await self.call(
@@ -1025,7 +1117,10 @@ class Prober:
         await self.call(S, "get deleted", "GET", f"/threads/{dt}")
         await self.call(S, "delete again", "DELETE", f"/threads/{dt}")
         await self.sdk(
-            S, "delete unknown (SDK)", "threads.delete(<unknown>)", self.client.threads.delete(str(uuid.uuid4()))
+            S,
+            "delete unknown (SDK)",
+            "threads.delete(<unknown>)",
+            self.client.threads.delete(str(uuid.uuid4())),
         )
 
     async def probe_runs(self) -> None:
@@ -1084,12 +1179,14 @@ class Prober:
         # list order + status filter
         tl = await self.new_thread()
         made = []
-        for i in range(3):
+        for _ in range(3):
             made.append((await self.create_run(tl, "slow", input={"delay": 0.3}))["run_id"])
         labels = {rid_: f"R{i + 1}" for i, rid_ in enumerate(made)}
-        show_list = lambda b: [  # noqa: E731
-            f"{labels.get(x['run_id'], '?')}:{x['status']}" for x in b
-        ] if isinstance(b, list) else b
+        show_list = lambda b: (  # noqa: E731
+            [f"{labels.get(x['run_id'], '?')}:{x['status']}" for x in b]
+            if isinstance(b, list)
+            else b
+        )
         await self.call(
             S,
             "list (3 enqueued runs)",
@@ -1143,7 +1240,9 @@ class Prober:
         td = await self.new_thread()
         parked = []
         for _ in range(12):
-            parked.append((await self.create_run(td, "slow", input={}, after_seconds=600))["run_id"])
+            parked.append(
+                (await self.create_run(td, "slow", input={}, after_seconds=600))["run_id"]
+            )
         await self.call(
             S,
             "list default limit (12 runs exist)",
@@ -1173,25 +1272,56 @@ class Prober:
         await self.call(S, "delete finished run", "DELETE", f"/threads/{t}/runs/{rid}")
         await self.call(S, "get deleted run", "GET", f"/threads/{t}/runs/{rid}")
         await self.call(S, "delete again", "DELETE", f"/threads/{t}/runs/{rid}")
+        log_before = len((await self.http.get(f"/threads/{t}/state")).json()["values"]["log"])
         busy = await self.create_run(t, "slow", input={"delay": 1})
         await self.wait_run(t, busy["run_id"], {"running"})
         await self.call(S, "delete running run", "DELETE", f"/threads/{t}/runs/{busy['run_id']}")
-        await self.call(S, "get it after delete attempt", "GET", f"/threads/{t}/runs/{busy['run_id']}",
-                        show=lambda b: {"status": b.get("status")} if isinstance(b, dict) else b)
+        await self.call(
+            S,
+            "get it after delete attempt",
+            "GET",
+            f"/threads/{t}/runs/{busy['run_id']}",
+            show=lambda b: {"status": b.get("status")} if isinstance(b, dict) else b,
+        )
         await self.sdk(
             S,
-            "delete running run (SDK)",
-            "runs.delete(t, <running>)",
+            "delete the same run again (SDK)",
+            "runs.delete(t, <just deleted>)",
             self.client.runs.delete(t, busy["run_id"]),
         )
-        await self.wait_run(t, busy["run_id"], {"success", "error", "interrupted", "404"})
-        await self.idle(t)
+        seen = []
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 6:
+            st = await self.thread_status(t)
+            if not seen or seen[-1][1] != st:
+                seen.append((round(time.monotonic() - t0, 1), st))
+            await asyncio.sleep(0.1)
+        log_after = len((await self.http.get(f"/threads/{t}/state")).json()["values"]["log"])
+        self.rec.fact(
+            S,
+            "Deleting a *running* run (`slow`, delay 1) answers 204 and GET on it is 404 at once, "
+            "but the thread's status over the next 6 s was "
+            + ", ".join(f"`{st}` (t={ts}s)" for ts, st in seen)
+            + f"; `values.log` grew from {log_before} to {log_after} entries, i.e. the deleted "
+            "run's graph kept executing and writing checkpoints.",
+        )
+        t2 = await self.new_thread()
+        await self.client.runs.wait(t2, "slow", input={})
+        done = (await self.client.runs.list(t2))[0]["run_id"]
+        await self.sdk(
+            S,
+            "delete (SDK) on a finished run",
+            "runs.delete(t, <finished>)",
+            self.client.runs.delete(t2, done),
+        )
 
     async def probe_join(self) -> None:
         S = "join"
         t = await self.new_thread()
         rid = (await self.create_run(t, "slow", input={"delay": 0}))["run_id"]
-        await self.call(S, "join, success", "GET", f"/threads/{t}/runs/{rid}/join", all_headers=True)
+        await self.call(
+            S, "join, success", "GET", f"/threads/{t}/runs/{rid}/join", all_headers=True
+        )
         await self.call(S, "join again, finished", "GET", f"/threads/{t}/runs/{rid}/join")
         await self.sdk(S, "join, success (SDK)", "runs.join(t, r)", self.client.runs.join(t, rid))
 
@@ -1204,29 +1334,51 @@ class Prober:
         ti = await self.new_thread()
         r1 = (await self.create_run(ti, "slow", input={"delay": 1}))["run_id"]
         await self.wait_log(ti, "a")
-        jt = asyncio.create_task(self.call(S, "join, run cancelled (interrupt) while waiting", "GET", f"/threads/{ti}/runs/{r1}/join"))
+        jt = asyncio.create_task(
+            self.call(
+                S,
+                "join, run cancelled (interrupt) while waiting",
+                "GET",
+                f"/threads/{ti}/runs/{r1}/join",
+            )
+        )
         await asyncio.sleep(0.2)
         await self.http.post(f"/threads/{ti}/runs/{r1}/cancel", params={"action": "interrupt"})
         await jt
         await self.idle(ti)
-        await self.call(S, "join, interrupted run, afterwards", "GET", f"/threads/{ti}/runs/{r1}/join")
+        await self.call(
+            S, "join, interrupted run, afterwards", "GET", f"/threads/{ti}/runs/{r1}/join"
+        )
 
         # rolled back while waiting
         tr = await self.new_thread()
         r2 = (await self.create_run(tr, "slow", input={"delay": 1}))["run_id"]
         await self.wait_log(tr, "a")
-        jt = asyncio.create_task(self.call(S, "join, run rolled back while waiting", "GET", f"/threads/{tr}/runs/{r2}/join"))
+        jt = asyncio.create_task(
+            self.call(
+                S, "join, run rolled back while waiting", "GET", f"/threads/{tr}/runs/{r2}/join"
+            )
+        )
         await asyncio.sleep(0.2)
         await self.http.post(f"/threads/{tr}/runs/{r2}/cancel", params={"action": "rollback"})
         await jt
         await asyncio.sleep(0.3)
-        await self.call(S, "GET the rolled-back run (a joiner was attached)", "GET", f"/threads/{tr}/runs/{r2}")
+        await self.call(
+            S, "GET the rolled-back run (a joiner was attached)", "GET", f"/threads/{tr}/runs/{r2}"
+        )
 
         # pending run cancelled while joined
         tp = await self.new_thread()
         b1 = (await self.create_run(tp, "slow", input={"delay": 1}))["run_id"]
         p1 = (await self.create_run(tp, "slow", input={}))["run_id"]
-        jt = asyncio.create_task(self.call(S, "join, pending run cancelled while waiting", "GET", f"/threads/{tp}/runs/{p1}/join"))
+        jt = asyncio.create_task(
+            self.call(
+                S,
+                "join, pending run cancelled while waiting",
+                "GET",
+                f"/threads/{tp}/runs/{p1}/join",
+            )
+        )
         await asyncio.sleep(0.2)
         await self.http.post(f"/threads/{tp}/runs/{p1}/cancel")
         await jt
@@ -1235,15 +1387,22 @@ class Prober:
         # HITL stop
         th = await self.new_thread()
         hr = (await self.create_run(th, "hitl", input={}, interrupt_before=["b"]))["run_id"]
-        await self.call(S, "join, stopped at interrupt_before", "GET", f"/threads/{th}/runs/{hr}/join")
+        await self.call(
+            S, "join, stopped at interrupt_before", "GET", f"/threads/{th}/runs/{hr}/join"
+        )
         tdn = await self.new_thread()
         dr = (await self.create_run(tdn, "dyn", input={}))["run_id"]
         await self.call(S, "join, dynamic interrupt()", "GET", f"/threads/{tdn}/runs/{dr}/join")
 
         await self.call(S, "join, unknown run", "GET", f"/threads/{t}/runs/{uuid.uuid4()}/join")
-        await self.call(S, "join, unknown thread", "GET", f"/threads/{uuid.uuid4()}/runs/{rid}/join")
+        await self.call(
+            S, "join, unknown thread", "GET", f"/threads/{uuid.uuid4()}/runs/{rid}/join"
+        )
         await self.sdk(
-            S, "join, unknown run (SDK)", "runs.join(t, <unknown>)", self.client.runs.join(t, str(uuid.uuid4()))
+            S,
+            "join, unknown run (SDK)",
+            "runs.join(t, <unknown>)",
+            self.client.runs.join(t, str(uuid.uuid4())),
         )
 
     async def probe_stream(self) -> None:
@@ -1254,14 +1413,26 @@ class Prober:
             "values+updates",
             "POST",
             f"/threads/{t}/runs/stream",
-            json_body={"assistant_id": "slow", "input": {"delay": 0}, "stream_mode": ["values", "updates"]},
+            json_body={
+                "assistant_id": "slow",
+                "input": {"delay": 0},
+                "stream_mode": ["values", "updates"],
+            },
         )
         await self.sse(
             S,
             "default stream_mode",
             "POST",
-            f"/threads/{t}/runs/stream",
-            json_body={"assistant_id": "hitl", "input": {}},
+            f"/threads/{await self.new_thread()}/runs/stream",
+            json_body={"assistant_id": "slow", "input": {"delay": 0}},
+        )
+        await self.sse(
+            S,
+            "input {} (writes no channel)",
+            "POST",
+            f"/threads/{await self.new_thread()}/runs/stream",
+            json_body={"assistant_id": "hitl", "input": {}, "stream_mode": ["values"]},
+            note="no initial values event when the input writes nothing",
         )
         tc = await self.new_thread()
         await self.sse(
@@ -1307,7 +1478,11 @@ class Prober:
             "tasks+checkpoints",
             "POST",
             f"/threads/{th}/runs/stream",
-            json_body={"assistant_id": "hitl", "input": {}, "stream_mode": ["tasks", "checkpoints"]},
+            json_body={
+                "assistant_id": "hitl",
+                "input": {},
+                "stream_mode": ["tasks", "checkpoints"],
+            },
             max_chars=9000,
         )
         await self.sse(
@@ -1323,7 +1498,12 @@ class Prober:
             "subgraphs=true, updates",
             "POST",
             f"/threads/{th}/runs/stream",
-            json_body={"assistant_id": "hitl", "input": {}, "stream_mode": "updates", "stream_subgraphs": True},
+            json_body={
+                "assistant_id": "hitl",
+                "input": {},
+                "stream_mode": "updates",
+                "stream_subgraphs": True,
+            },
         )
         tf = await self.new_thread()
         await self.sse(
@@ -1339,7 +1519,12 @@ class Prober:
             "interrupt_before=b",
             "POST",
             f"/threads/{tx}/runs/stream",
-            json_body={"assistant_id": "hitl", "input": {}, "stream_mode": ["values", "updates"], "interrupt_before": ["b"]},
+            json_body={
+                "assistant_id": "hitl",
+                "input": {},
+                "stream_mode": ["values", "updates"],
+                "interrupt_before": ["b"],
+            },
         )
         tdn = await self.new_thread()
         await self.sse(
@@ -1354,7 +1539,11 @@ class Prober:
             "resume dynamic interrupt via command",
             "POST",
             f"/threads/{tdn}/runs/stream",
-            json_body={"assistant_id": "dyn", "command": {"resume": "yes"}, "stream_mode": ["values", "updates"]},
+            json_body={
+                "assistant_id": "dyn",
+                "command": {"resume": "yes"},
+                "stream_mode": ["values", "updates"],
+            },
         )
 
         # interrupted mid-stream by a double-text
@@ -1372,9 +1561,14 @@ class Prober:
                     f"stream cut by multitask_strategy={strategy}",
                     "POST",
                     f"/threads/{tm}/runs/stream",
-                    json_body={"assistant_id": "slow", "input": {"delay": 1}, "stream_mode": ["values"]},
+                    json_body={
+                        "assistant_id": "slow",
+                        "input": {"delay": 1},
+                        "stream_mode": ["values"],
+                    },
                     on_event=watch,
-                    note="a second run with this strategy was created after the 2nd values event (node a done)",
+                    note="a second run with this strategy was created after the 2nd values "
+                    "event (node a done)",
                 )
             )
             await asyncio.wait_for(seen_values.wait(), 15)
@@ -1384,7 +1578,11 @@ class Prober:
 
         # cancel(interrupt) mid-stream, and join_stream
         tj = await self.new_thread()
-        jr = (await self.create_run(tj, "slow", input={"delay": 0.5}, stream_mode=["values", "updates"]))["run_id"]
+        jr = (
+            await self.create_run(
+                tj, "slow", input={"delay": 0.5}, stream_mode=["values", "updates"]
+            )
+        )["run_id"]
         await self.wait_run(tj, jr, {"running"})
         await self.sse(
             S,
@@ -1399,35 +1597,63 @@ class Prober:
             "GET",
             f"/threads/{tj}/runs/{jr}/stream",
         )
-        jr2 = (await self.create_run(tj, "slow", input={"delay": 0.5}, stream_mode=["values", "updates"], stream_resumable=True))["run_id"]
-        await self.client.runs.join(tj, jr2)
+        _, text, events = await self.sse(
+            S,
+            "stream_resumable=true",
+            "POST",
+            f"/threads/{tj}/runs/stream",
+            json_body={
+                "assistant_id": "slow",
+                "input": {},
+                "stream_mode": ["values", "updates"],
+                "stream_resumable": True,
+            },
+        )
+        m = re.search(r"/threads/[^/]+/runs/([0-9a-f-]{36})", text) or None
+        runs_now = (await self.http.get(f"/threads/{tj}/runs")).json()
+        jr2 = runs_now[0]["run_id"]
+        ids = [e["id"] for e in events if e.get("id")]
         await self.sse(
             S,
             "join_stream on a finished resumable run",
             "GET",
             f"/threads/{tj}/runs/{jr2}/stream",
-            note="run created with stream_resumable=true",
+            note="no Last-Event-ID header",
         )
-        await self.sse(
-            S,
-            "join_stream, resumable, Last-Event-ID",
-            "GET",
-            f"/threads/{tj}/runs/{jr2}/stream",
-            headers={"Last-Event-ID": "2"},
-            note="replay starts after the given id",
+        if len(ids) >= 3:
+            await self.sse(
+                S,
+                "join_stream, resumable, Last-Event-ID",
+                "GET",
+                f"/threads/{tj}/runs/{jr2}/stream",
+                headers={"Last-Event-ID": ids[2]},
+                note="Last-Event-ID = the id of the 3rd event above",
+            )
+            await self.sse(
+                S,
+                "join_stream, resumable, Last-Event-ID, stream_mode=values",
+                "GET",
+                f"/threads/{tj}/runs/{jr2}/stream",
+                params={"stream_mode": "values"},
+                headers={"Last-Event-ID": ids[0]},
+                note="Last-Event-ID = the id of the 1st event above",
+            )
+        del m
+        r = await self.call(
+            S, "join_stream unknown run", "GET", f"/threads/{tj}/runs/{uuid.uuid4()}/stream"
         )
-        r = await self.call(S, "join_stream unknown run", "GET", f"/threads/{tj}/runs/{uuid.uuid4()}/stream")
         del r
         tk = await self.new_thread()
         kr = (await self.create_run(tk, "slow", input={"delay": 1}))["run_id"]
         await self.wait_log(tk, "a")
-        cancel_later = asyncio.create_task(self._cancel_after(tk, kr, 0.3))
+        cancel_later = asyncio.create_task(self._cancel_after(tk, kr, 1.3))
         await self.sse(
             S,
             "join_stream while the run is cancelled (interrupt)",
             "GET",
             f"/threads/{tk}/runs/{kr}/stream",
             params={"stream_mode": "values"},
+            note="joined after node a finished; cancelled 1.3 s later, i.e. after node b",
         )
         await cancel_later
         await self.idle(tk)
@@ -1437,8 +1663,16 @@ class Prober:
         parts = []
 
         async def collect() -> list[dict[str, Any]]:
-            async for p in self.client.runs.stream(ts, "slow", input={}, stream_mode=["values", "updates"]):
-                parts.append({"event": p.event, "data": p.data, **({"id": p.id} if getattr(p, "id", None) else {})})
+            async for p in self.client.runs.stream(
+                ts, "slow", input={}, stream_mode=["values", "updates"]
+            ):
+                parts.append(
+                    {
+                        "event": p.event,
+                        "data": p.data,
+                        **({"id": p.id} if getattr(p, "id", None) else {}),
+                    }
+                )
             return parts
 
         await self.sdk(
@@ -1447,8 +1681,16 @@ class Prober:
             "[{event, data} for p in runs.stream(t, 'slow', stream_mode=['values','updates'])]",
             collect(),
         )
+        self.rec.fact(
+            S,
+            f"SSE framing: line endings {sorted(self.sse_line_endings)}; "
+            f"{self.sse_comments} comment/heartbeat lines (`:`-prefixed) seen in all streams "
+            f"above; every event name seen: `{sorted(self.sse_event_names)}`.",
+        )
 
-    async def _cancel_after(self, tid: str, rid: str, delay: float, action: str = "interrupt") -> None:
+    async def _cancel_after(
+        self, tid: str, rid: str, delay: float, action: str = "interrupt"
+    ) -> None:
         await asyncio.sleep(delay)
         await self.http.post(f"/threads/{tid}/runs/{rid}/cancel", params={"action": action})
 
@@ -1458,11 +1700,27 @@ class Prober:
         r1 = (await self.create_run(t, "slow", input={"delay": 1}))["run_id"]
         r2 = (await self.create_run(t, "slow", input={}))["run_id"]
         await self.wait_run(t, r1, {"running"})
-        await self.call(S, "cancel pending run (wait=0)", "POST", f"/threads/{t}/runs/{r2}/cancel", all_headers=True)
-        await self.call(S, "pending run after cancel", "GET", f"/threads/{t}/runs/{r2}",
-                        show=lambda b: {"status": b.get("status")})
-        await self.call(S, "thread right after (R1 still running)", "GET", f"/threads/{t}",
-                        show=lambda b: {"status": b.get("status")})
+        await self.call(
+            S,
+            "cancel pending run (wait=0)",
+            "POST",
+            f"/threads/{t}/runs/{r2}/cancel",
+            all_headers=True,
+        )
+        await self.call(
+            S,
+            "pending run after cancel",
+            "GET",
+            f"/threads/{t}/runs/{r2}",
+            show=lambda b: {"status": b.get("status")},
+        )
+        await self.call(
+            S,
+            "thread right after (R1 still running)",
+            "GET",
+            f"/threads/{t}",
+            show=lambda b: {"status": b.get("status")},
+        )
         await self.wait_log(t, "a")
         await self.call(
             S,
@@ -1472,20 +1730,76 @@ class Prober:
             params={"wait": 1},
             all_headers=True,
         )
-        await self.call(S, "run after cancel", "GET", f"/threads/{t}/runs/{r1}",
-                        show=lambda b: {"status": b.get("status")})
+        await self.call(
+            S,
+            "run after cancel",
+            "GET",
+            f"/threads/{t}/runs/{r1}",
+            show=lambda b: {"status": b.get("status")},
+        )
         await self.idle(t)
-        await self.call(S, "thread after cancel", "GET", f"/threads/{t}",
-                        show=lambda b: {"status": b.get("status"), "values": b.get("values"),
-                                        "interrupts": b.get("interrupts")})
-        await self.call(S, "state after cancel", "GET", f"/threads/{t}/state",
-                        show=lambda b: {"next": b.get("next"), "tasks": b.get("tasks"), "interrupts": b.get("interrupts")})
+        await self.call(
+            S,
+            "thread after cancel",
+            "GET",
+            f"/threads/{t}",
+            show=lambda b: {
+                "status": b.get("status"),
+                "values": b.get("values"),
+                "interrupts": b.get("interrupts"),
+            },
+        )
+        await self.call(
+            S,
+            "state after cancel",
+            "GET",
+            f"/threads/{t}/state",
+            show=lambda b: {
+                "next": b.get("next"),
+                "tasks": b.get("tasks"),
+                "interrupts": b.get("interrupts"),
+            },
+        )
         await self.call(S, "cancel finished run", "POST", f"/threads/{t}/runs/{r1}/cancel")
-        await self.call(S, "cancel finished run (wait=1)", "POST", f"/threads/{t}/runs/{r1}/cancel", params={"wait": 1})
+        await self.call(
+            S,
+            "cancel finished run (wait=1)",
+            "POST",
+            f"/threads/{t}/runs/{r1}/cancel",
+            params={"wait": 1},
+        )
         await self.call(S, "cancel unknown run", "POST", f"/threads/{t}/runs/{uuid.uuid4()}/cancel")
-        await self.call(S, "cancel on unknown thread", "POST", f"/threads/{uuid.uuid4()}/runs/{r1}/cancel")
-        await self.call(S, "cancel bad action", "POST", f"/threads/{t}/runs/{r1}/cancel", params={"action": "bogus"})
-        await self.call(S, "cancel wait=bogus", "POST", f"/threads/{t}/runs/{r1}/cancel", params={"wait": "bogus"})
+        await self.call(
+            S, "cancel on unknown thread", "POST", f"/threads/{uuid.uuid4()}/runs/{r1}/cancel"
+        )
+        await self.call(
+            S,
+            "cancel bad action, finished run",
+            "POST",
+            f"/threads/{t}/runs/{r1}/cancel",
+            params={"action": "bogus"},
+        )
+        for label, params in (
+            ("action=bogus", {"action": "bogus"}),
+            ("wait=bogus", {"wait": "bogus"}),
+            ("wait=true", {"wait": "true"}),
+            ("action=ROLLBACK", {"action": "ROLLBACK"}),
+        ):
+            live = (await self.create_run(t, "slow", input={}, after_seconds=600))["run_id"]
+            await self.call(
+                S,
+                f"cancel {label}, pending run",
+                "POST",
+                f"/threads/{t}/runs/{live}/cancel",
+                params=params,
+            )
+            await self.call(
+                S,
+                f"… that run afterwards ({label})",
+                "GET",
+                f"/threads/{t}/runs/{live}",
+                show=lambda b: {"status": b.get("status")},
+            )
 
         # rollback, no subscriber
         tr = await self.new_thread()
@@ -1493,157 +1807,413 @@ class Prober:
         await self.idle(tr)
         rb = (await self.create_run(tr, "slow", input={"delay": 1}))["run_id"]
         await self.wait_log(tr, "b")
-        await self.call(S, "cancel running run, action=rollback", "POST", f"/threads/{tr}/runs/{rb}/cancel", params={"action": "rollback"})
+        await self.call(
+            S,
+            "cancel running run, action=rollback",
+            "POST",
+            f"/threads/{tr}/runs/{rb}/cancel",
+            params={"action": "rollback"},
+        )
         await self.call(S, "rolled-back run, immediately", "GET", f"/threads/{tr}/runs/{rb}")
         await asyncio.sleep(2.5)
-        await self.call(S, "thread 2.5 s after rollback", "GET", f"/threads/{tr}",
-                        show=lambda b: {"status": b.get("status"), "values": b.get("values")})
-        await self.call(S, "state 2.5 s after rollback", "GET", f"/threads/{tr}/state",
-                        show=lambda b: {"next": b.get("next"), "values.log": (b.get("values") or {}).get("log"), "step": (b.get("metadata") or {}).get("step")})
-        await self.call(S, "runs.list after rollback", "GET", f"/threads/{tr}/runs",
-                        show=lambda b: [x["status"] for x in b])
+        await self.call(
+            S,
+            "thread 2.5 s after rollback",
+            "GET",
+            f"/threads/{tr}",
+            show=lambda b: {"status": b.get("status"), "values": b.get("values")},
+        )
+        await self.call(
+            S,
+            "state 2.5 s after rollback",
+            "GET",
+            f"/threads/{tr}/state",
+            show=lambda b: {
+                "next": b.get("next"),
+                "values.log": (b.get("values") or {}).get("log"),
+                "step": (b.get("metadata") or {}).get("step"),
+            },
+        )
+        await self.call(
+            S,
+            "runs.list after rollback",
+            "GET",
+            f"/threads/{tr}/runs",
+            show=lambda b: [x["status"] for x in b],
+        )
         # rollback with wait=1
         tr2 = await self.new_thread()
         rb2 = (await self.create_run(tr2, "slow", input={"delay": 1}))["run_id"]
         await self.wait_log(tr2, "a")
-        await self.call(S, "cancel running run, rollback, wait=1", "POST", f"/threads/{tr2}/runs/{rb2}/cancel", params={"action": "rollback", "wait": 1})
+        await self.call(
+            S,
+            "cancel running run, rollback, wait=1",
+            "POST",
+            f"/threads/{tr2}/runs/{rb2}/cancel",
+            params={"action": "rollback", "wait": 1},
+        )
         await self.call(S, "run after rollback wait=1", "GET", f"/threads/{tr2}/runs/{rb2}")
-        await self.call(S, "thread after rollback wait=1", "GET", f"/threads/{tr2}",
-                        show=lambda b: {"status": b.get("status"), "values": b.get("values")})
+        await self.call(
+            S,
+            "thread after rollback wait=1",
+            "GET",
+            f"/threads/{tr2}",
+            show=lambda b: {"status": b.get("status"), "values": b.get("values")},
+        )
 
         # SDK return values
         t3 = await self.new_thread()
         a = (await self.create_run(t3, "slow", input={"delay": 1}))["run_id"]
         b = (await self.create_run(t3, "slow", input={}))["run_id"]
-        await self.sdk(S, "SDK cancel pending", "runs.cancel(t, pending)", self.client.runs.cancel(t3, b))
+        await self.sdk(
+            S, "SDK cancel pending", "runs.cancel(t, pending)", self.client.runs.cancel(t3, b)
+        )
         await self.wait_run(t3, a, {"running"})
-        await self.sdk(S, "SDK cancel running, wait=True", "runs.cancel(t, running, wait=True)", self.client.runs.cancel(t3, a, wait=True))
-        await self.sdk(S, "SDK cancel finished", "runs.cancel(t, finished)", self.client.runs.cancel(t3, a))
+        await self.sdk(
+            S,
+            "SDK cancel running, wait=True",
+            "runs.cancel(t, running, wait=True)",
+            self.client.runs.cancel(t3, a, wait=True),
+        )
+        await self.sdk(
+            S, "SDK cancel finished", "runs.cancel(t, finished)", self.client.runs.cancel(t3, a)
+        )
         await self.idle(t3)
 
         # cancel_many
         tm = await self.new_thread()
-        parked = [(await self.create_run(tm, "slow", input={}, after_seconds=600))["run_id"] for _ in range(3)]
-        await self.call(S, "cancel_many by thread+run_ids", "POST", "/runs/cancel",
-                        json_body={"thread_id": tm, "run_ids": parked[:2]}, all_headers=True)
-        await self.call(S, "runs after cancel_many", "GET", f"/threads/{tm}/runs",
-                        show=lambda b: sorted(x["status"] for x in b))
-        await self.call(S, "cancel_many, same ids again", "POST", "/runs/cancel",
-                        json_body={"thread_id": tm, "run_ids": parked[:2]})
-        await self.call(S, "cancel_many by status=pending", "POST", "/runs/cancel",
-                        json_body={"status": "pending"})
-        await self.call(S, "runs after status=pending", "GET", f"/threads/{tm}/runs",
-                        show=lambda b: sorted(x["status"] for x in b))
-        await self.call(S, "cancel_many status=pending, none left", "POST", "/runs/cancel",
-                        json_body={"status": "pending"})
-        await self.call(S, "cancel_many thread+run_ids+status", "POST", "/runs/cancel",
-                        json_body={"thread_id": tm, "run_ids": parked, "status": "pending"})
-        await self.call(S, "cancel_many run_ids without thread", "POST", "/runs/cancel",
-                        json_body={"run_ids": parked})
-        await self.call(S, "cancel_many thread without run_ids", "POST", "/runs/cancel",
-                        json_body={"thread_id": tm})
+        parked = [
+            (await self.create_run(tm, "slow", input={}, after_seconds=600))["run_id"]
+            for _ in range(3)
+        ]
+        await self.call(
+            S,
+            "cancel_many by thread+run_ids",
+            "POST",
+            "/runs/cancel",
+            json_body={"thread_id": tm, "run_ids": parked[:2]},
+            all_headers=True,
+        )
+        await self.call(
+            S,
+            "runs after cancel_many",
+            "GET",
+            f"/threads/{tm}/runs",
+            show=lambda b: sorted(x["status"] for x in b),
+        )
+        await self.call(
+            S,
+            "cancel_many, same ids again",
+            "POST",
+            "/runs/cancel",
+            json_body={"thread_id": tm, "run_ids": parked[:2]},
+        )
+        await self.call(
+            S,
+            "cancel_many by status=pending",
+            "POST",
+            "/runs/cancel",
+            json_body={"status": "pending"},
+        )
+        await self.call(
+            S,
+            "runs after status=pending",
+            "GET",
+            f"/threads/{tm}/runs",
+            show=lambda b: sorted(x["status"] for x in b),
+        )
+        await self.call(
+            S,
+            "cancel_many status=pending, none left",
+            "POST",
+            "/runs/cancel",
+            json_body={"status": "pending"},
+        )
+        await self.call(
+            S,
+            "cancel_many thread+run_ids+status",
+            "POST",
+            "/runs/cancel",
+            json_body={"thread_id": tm, "run_ids": parked, "status": "pending"},
+        )
+        await self.call(
+            S,
+            "cancel_many run_ids without thread",
+            "POST",
+            "/runs/cancel",
+            json_body={"run_ids": parked},
+        )
+        await self.call(
+            S,
+            "cancel_many thread without run_ids",
+            "POST",
+            "/runs/cancel",
+            json_body={"thread_id": tm},
+        )
         await self.call(S, "cancel_many empty body", "POST", "/runs/cancel", json_body={})
-        await self.call(S, "cancel_many status=bogus", "POST", "/runs/cancel", json_body={"status": "bogus"})
-        await self.call(S, "cancel_many action=rollback query", "POST", "/runs/cancel",
-                        params={"action": "rollback"}, json_body={"thread_id": tm, "run_ids": parked})
-        await self.sdk(S, "SDK cancel_many", "runs.cancel_many(thread_id=t, run_ids=[finished])",
-                       self.client.runs.cancel_many(thread_id=tm, run_ids=parked))
+        await self.call(
+            S, "cancel_many status=bogus", "POST", "/runs/cancel", json_body={"status": "bogus"}
+        )
+        await self.call(
+            S,
+            "cancel_many action=rollback query",
+            "POST",
+            "/runs/cancel",
+            params={"action": "rollback"},
+            json_body={"thread_id": tm, "run_ids": parked},
+        )
+        await self.sdk(
+            S,
+            "SDK cancel_many",
+            "runs.cancel_many(thread_id=t, run_ids=[finished])",
+            self.client.runs.cancel_many(thread_id=tm, run_ids=parked),
+        )
         tq = await self.new_thread()
-        parked = [(await self.create_run(tq, "slow", input={}, after_seconds=600))["run_id"] for _ in range(2)]
-        await self.sdk(S, "SDK cancel_many (pending)", "runs.cancel_many(thread_id=t, run_ids=[pending])",
-                       self.client.runs.cancel_many(thread_id=tq, run_ids=parked))
+        parked = [
+            (await self.create_run(tq, "slow", input={}, after_seconds=600))["run_id"]
+            for _ in range(2)
+        ]
+        await self.sdk(
+            S,
+            "SDK cancel_many (pending)",
+            "runs.cancel_many(thread_id=t, run_ids=[pending])",
+            self.client.runs.cancel_many(thread_id=tq, run_ids=parked),
+        )
 
     async def probe_options(self) -> None:
         S = "options"
         # batch
-        await self.call(S, "create_batch", "POST", "/runs/batch",
-                        json_body=[{"assistant_id": "slow", "input": {}}, {"assistant_id": "hitl", "input": {}}],
-                        show=lambda b: {"len": len(b), "first": b[0], "thread_ids_differ": b[0]["thread_id"] != b[1]["thread_id"]} if isinstance(b, list) else b)
-        await self.call(S, "create_batch, one bad item", "POST", "/runs/batch",
-                        json_body=[{"assistant_id": "slow"}, {"input": {}}])
+        await self.call(
+            S,
+            "create_batch",
+            "POST",
+            "/runs/batch",
+            json_body=[
+                {"assistant_id": "slow", "input": {}},
+                {"assistant_id": "hitl", "input": {}},
+            ],
+            show=lambda b: (
+                {
+                    "len": len(b),
+                    "first": b[0],
+                    "thread_ids_differ": b[0]["thread_id"] != b[1]["thread_id"],
+                }
+                if isinstance(b, list)
+                else b
+            ),
+        )
+        await self.call(
+            S,
+            "create_batch, one bad item",
+            "POST",
+            "/runs/batch",
+            json_body=[{"assistant_id": "slow"}, {"input": {}}],
+        )
         await self.call(S, "create_batch, empty", "POST", "/runs/batch", json_body=[])
-        await self.sdk(S, "create_batch (SDK)", "runs.create_batch([{assistant_id:'slow'}])",
-                       self.client.runs.create_batch([{"assistant_id": "slow", "input": {}}]),
-                       show=lambda v: {"type": type(v).__name__, "len": len(v)})
+        await self.sdk(
+            S,
+            "create_batch (SDK)",
+            "runs.create_batch([{assistant_id:'slow'}])",
+            self.client.runs.create_batch([{"assistant_id": "slow", "input": {}}]),
+            show=lambda v: {"type": type(v).__name__, "len": len(v)},
+        )
         # stateless
-        r = await self.call(S, "stateless wait", "POST", "/runs/wait",
-                            json_body={"assistant_id": "slow", "input": {"delay": 0}}, all_headers=True)
+        r = await self.call(
+            S,
+            "stateless wait",
+            "POST",
+            "/runs/wait",
+            json_body={"assistant_id": "slow", "input": {"delay": 0}},
+            all_headers=True,
+        )
         loc = r.headers.get("content-location", "")
         m = re.search(r"/threads/([^/]+)/runs/([^/]+)", loc)
         if m:
             await asyncio.sleep(1.0)
             await self.call(S, "its temporary thread, 1 s later", "GET", f"/threads/{m.group(1)}")
-            await self.call(S, "its run, 1 s later", "GET", f"/threads/{m.group(1)}/runs/{m.group(2)}")
-        r = await self.call(S, "stateless wait, on_completion=keep", "POST", "/runs/wait",
-                            json_body={"assistant_id": "slow", "input": {"delay": 0}, "on_completion": "keep"})
+            await self.call(
+                S, "its run, 1 s later", "GET", f"/threads/{m.group(1)}/runs/{m.group(2)}"
+            )
+        r = await self.call(
+            S,
+            "stateless wait, on_completion=keep",
+            "POST",
+            "/runs/wait",
+            json_body={"assistant_id": "slow", "input": {"delay": 0}, "on_completion": "keep"},
+        )
         m = re.search(r"/threads/([^/]+)/runs/([^/]+)", r.headers.get("content-location", ""))
         if m:
             await asyncio.sleep(1.0)
             await self.call(S, "kept thread", "GET", f"/threads/{m.group(1)}")
             await self.call(S, "kept thread state", "GET", f"/threads/{m.group(1)}/state")
-            await self.call(S, "kept run", "GET", f"/threads/{m.group(1)}/runs/{m.group(2)}",
-                            show=lambda b: {k: b.get(k) for k in ("status", "kwargs")} if isinstance(b, dict) else b)
-        await self.sdk(S, "stateless wait (SDK)", "runs.wait(None, 'slow', input={})",
-                       self.client.runs.wait(None, "slow", input={}))
-        r = await self.call(S, "stateless create", "POST", "/runs",
-                            json_body={"assistant_id": "slow", "input": {}}, all_headers=True)
+            await self.call(
+                S,
+                "kept run",
+                "GET",
+                f"/threads/{m.group(1)}/runs/{m.group(2)}",
+                show=lambda b: (
+                    {k: b.get(k) for k in ("status", "kwargs")} if isinstance(b, dict) else b
+                ),
+            )
+        await self.sdk(
+            S,
+            "stateless wait (SDK)",
+            "runs.wait(None, 'slow', input={})",
+            self.client.runs.wait(None, "slow", input={}),
+        )
+        r = await self.call(
+            S,
+            "stateless create",
+            "POST",
+            "/runs",
+            json_body={"assistant_id": "slow", "input": {}},
+            all_headers=True,
+        )
         if r.status_code == 200:
             run = r.json()
             await self.client.runs.join(run["thread_id"], run["run_id"])
             await asyncio.sleep(0.5)
-            await self.call(S, "stateless create: thread after run", "GET", f"/threads/{run['thread_id']}")
-        await self.sse(S, "stateless stream", "POST", "/runs/stream",
-                       json_body={"assistant_id": "slow", "input": {}, "stream_mode": ["updates"]})
-        await self.call(S, "stateless with command.resume", "POST", "/runs",
-                        json_body={"assistant_id": "dyn", "command": {"resume": 1}})
-        await self.call(S, "stateless, multitask_strategy=reject", "POST", "/runs/wait",
-                        json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"},
-                        show=lambda b: b if not isinstance(b, dict) or "log" not in b else {"log": b["log"]})
+            await self.call(
+                S, "stateless create: thread after run", "GET", f"/threads/{run['thread_id']}"
+            )
+        await self.sse(
+            S,
+            "stateless stream",
+            "POST",
+            "/runs/stream",
+            json_body={"assistant_id": "slow", "input": {}, "stream_mode": ["updates"]},
+        )
+        await self.call(
+            S,
+            "stateless with command.resume",
+            "POST",
+            "/runs",
+            json_body={"assistant_id": "dyn", "command": {"resume": 1}},
+        )
+        await self.call(
+            S,
+            "stateless, multitask_strategy=reject",
+            "POST",
+            "/runs/wait",
+            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"},
+            show=lambda b: b if not isinstance(b, dict) or "log" not in b else {"log": b["log"]},
+        )
 
         # if_not_exists
         unknown = str(uuid.uuid4())
-        await self.call(S, "run on unknown thread (default)", "POST", f"/threads/{unknown}/runs",
-                        json_body={"assistant_id": "slow", "input": {}})
-        await self.sdk(S, "run on unknown thread (SDK)", "runs.create(<unknown>, 'slow')",
-                       self.client.runs.create(unknown, "slow", input={}))
-        await self.call(S, "wait on unknown thread", "POST", f"/threads/{unknown}/runs/wait",
-                        json_body={"assistant_id": "slow", "input": {}})
-        await self.call(S, "if_not_exists=reject", "POST", f"/threads/{unknown}/runs",
-                        json_body={"assistant_id": "slow", "input": {}, "if_not_exists": "reject"})
-        r = await self.call(S, "if_not_exists=create", "POST", f"/threads/{unknown}/runs",
-                            json_body={"assistant_id": "slow", "input": {}, "if_not_exists": "create"})
+        await self.call(
+            S,
+            "run on unknown thread (default)",
+            "POST",
+            f"/threads/{unknown}/runs",
+            json_body={"assistant_id": "slow", "input": {}},
+        )
+        await self.sdk(
+            S,
+            "run on unknown thread (SDK)",
+            "runs.create(<unknown>, 'slow')",
+            self.client.runs.create(unknown, "slow", input={}),
+        )
+        await self.call(
+            S,
+            "wait on unknown thread",
+            "POST",
+            f"/threads/{unknown}/runs/wait",
+            json_body={"assistant_id": "slow", "input": {}},
+        )
+        await self.call(
+            S,
+            "if_not_exists=reject",
+            "POST",
+            f"/threads/{unknown}/runs",
+            json_body={"assistant_id": "slow", "input": {}, "if_not_exists": "reject"},
+        )
+        r = await self.call(
+            S,
+            "if_not_exists=create",
+            "POST",
+            f"/threads/{unknown}/runs",
+            json_body={"assistant_id": "slow", "input": {}, "if_not_exists": "create"},
+        )
         if r.status_code == 200:
             await self.client.runs.join(unknown, r.json()["run_id"])
             await self.idle(unknown)
-            await self.call(S, "thread created by if_not_exists", "GET", f"/threads/{unknown}",
-                            show=lambda b: {k: b.get(k) for k in ("status", "metadata", "config")})
-        await self.call(S, "if_not_exists=bogus", "POST", f"/threads/{unknown}/runs",
-                        json_body={"assistant_id": "slow", "if_not_exists": "bogus"})
+            await self.call(
+                S,
+                "thread created by if_not_exists",
+                "GET",
+                f"/threads/{unknown}",
+                show=lambda b: {k: b.get(k) for k in ("status", "metadata", "config")},
+            )
+        await self.call(
+            S,
+            "if_not_exists=bogus",
+            "POST",
+            f"/threads/{unknown}/runs",
+            json_body={"assistant_id": "slow", "if_not_exists": "bogus"},
+        )
 
         # after_seconds
         ta = await self.new_thread()
         t0 = time.time()
-        r = await self.call(S, "after_seconds=3", "POST", f"/threads/{ta}/runs",
-                            json_body={"assistant_id": "slow", "input": {}, "after_seconds": 3},
-                            show=lambda b: {k: b.get(k) for k in ("status", "created_at", "updated_at", "kwargs")})
+        r = await self.call(
+            S,
+            "after_seconds=3",
+            "POST",
+            f"/threads/{ta}/runs",
+            json_body={"assistant_id": "slow", "input": {}, "after_seconds": 3},
+            show=lambda b: {k: b.get(k) for k in ("status", "created_at", "updated_at", "kwargs")},
+        )
         ar = r.json()
         from datetime import datetime
 
         created = datetime.fromisoformat(ar["created_at"]).timestamp()
-        self.rec.fact(S, f"With `after_seconds=3` the run's `created_at` was {created - t0:+.1f} s from the request time (pushed into the future); `updated_at` is the real time.")
-        await self.call(S, "after_seconds: thread while waiting", "GET", f"/threads/{ta}",
-                        show=lambda b: {"status": b.get("status")})
-        await self.call(S, "after_seconds: run at +0.5 s", "GET", f"/threads/{ta}/runs/{ar['run_id']}",
-                        show=lambda b: {"status": b.get("status")})
-        await self.call(S, "after_seconds: reject while it waits", "POST", f"/threads/{ta}/runs",
-                        json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"})
-        st = await self.wait_run(ta, ar["run_id"], {"running", "success"}, timeout=10)
-        self.rec.fact(S, f"The delayed run left `pending` after {time.time() - t0:.1f} s (first seen as `{st}`).")
+        self.rec.fact(
+            S,
+            f"With `after_seconds=3` the run's `created_at` was {created - t0:+.1f} s from the "
+            "request time (pushed into the future); `updated_at` is the real time.",
+        )
+        await self.call(
+            S,
+            "after_seconds: thread while waiting",
+            "GET",
+            f"/threads/{ta}",
+            show=lambda b: {"status": b.get("status")},
+        )
+        await self.call(
+            S,
+            "after_seconds: run at +0.5 s",
+            "GET",
+            f"/threads/{ta}/runs/{ar['run_id']}",
+            show=lambda b: {"status": b.get("status")},
+        )
+        await self.call(
+            S,
+            "after_seconds: reject while it waits",
+            "POST",
+            f"/threads/{ta}/runs",
+            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"},
+        )
+        st = await self.wait_run(ta, ar["run_id"], {"running", "success"}, limit_s=10)
+        self.rec.fact(
+            S,
+            f"The delayed run left `pending` after {time.time() - t0:.1f} s "
+            f"(first seen as `{st}`).",
+        )
         await self.client.runs.join(ta, ar["run_id"])
-        await self.call(S, "after_seconds=-5", "POST", f"/threads/{ta}/runs",
-                        json_body={"assistant_id": "slow", "input": {}, "after_seconds": -5},
-                        show=lambda b: {k: b.get(k) for k in ("status", "created_at", "updated_at")} if isinstance(b, dict) else b,
-                        note="accepted; created_at is set 5 s in the past")
+        await self.call(
+            S,
+            "after_seconds=-5",
+            "POST",
+            f"/threads/{ta}/runs",
+            json_body={"assistant_id": "slow", "input": {}, "after_seconds": -5},
+            show=lambda b: (
+                {k: b.get(k) for k in ("status", "created_at", "updated_at")}
+                if isinstance(b, dict)
+                else b
+            ),
+            note="accepted; created_at is set 5 s in the past",
+        )
         await self.idle(ta)
 
         # checkpoint fork
@@ -1652,29 +2222,71 @@ class Prober:
         await self.idle(tk)
         hist = (await self.http.post(f"/threads/{tk}/history", json={"limit": 100})).json()
         fork = next(h for h in hist if h["next"] == ["b"])
-        r = await self.call(S, "run with checkpoint_id (fork at next=[b])", "POST", f"/threads/{tk}/runs/wait",
-                            json_body={"assistant_id": "slow", "input": None, "checkpoint_id": fork["checkpoint"]["checkpoint_id"]})
+        r = await self.call(
+            S,
+            "run with checkpoint_id (fork at next=[b])",
+            "POST",
+            f"/threads/{tk}/runs/wait",
+            json_body={
+                "assistant_id": "slow",
+                "input": None,
+                "checkpoint_id": fork["checkpoint"]["checkpoint_id"],
+            },
+        )
         await self.idle(tk)
         rows = await self.history_rows(tk, {})
-        self.history_table(S, "History after forking at the `next=[b]` checkpoint and running with `input=None`", rows)
-        await self.call(S, "run with checkpoint (object)", "POST", f"/threads/{tk}/runs/wait",
-                        json_body={"assistant_id": "slow", "input": {}, "checkpoint": {"checkpoint_id": fork["checkpoint"]["checkpoint_id"]}},
-                        note="with new input the fork starts a fresh __start__ step")
+        self.history_table(
+            S,
+            "History after forking at the `next=[b]` checkpoint and running with `input=None`",
+            rows,
+        )
+        await self.call(
+            S,
+            "run with checkpoint (object)",
+            "POST",
+            f"/threads/{tk}/runs/wait",
+            json_body={
+                "assistant_id": "slow",
+                "input": {},
+                "checkpoint": {"checkpoint_id": fork["checkpoint"]["checkpoint_id"]},
+            },
+            note="with new input the fork starts a fresh __start__ step",
+        )
         await self.idle(tk)
-        await self.call(S, "run with unknown checkpoint_id", "POST", f"/threads/{tk}/runs/wait",
-                        json_body={"assistant_id": "slow", "input": {}, "checkpoint_id": str(uuid.uuid4())})
+        await self.call(
+            S,
+            "run with unknown checkpoint_id",
+            "POST",
+            f"/threads/{tk}/runs/wait",
+            json_body={"assistant_id": "slow", "input": {}, "checkpoint_id": str(uuid.uuid4())},
+        )
         await self.idle(tk)
 
     async def probe_hitl(self) -> None:
         S = "hitl"
 
         async def snapshot(tid: str, rid: str, label: str) -> None:
-            await self.call(S, f"{label}: run", "GET", f"/threads/{tid}/runs/{rid}",
-                            show=lambda b: {"status": b.get("status")} if isinstance(b, dict) else b)
-            await self.call(S, f"{label}: thread", "GET", f"/threads/{tid}",
-                            show=lambda b: {k: b.get(k) for k in ("status", "values", "interrupts", "error")})
-            await self.call(S, f"{label}: state", "GET", f"/threads/{tid}/state",
-                            show=lambda b: {k: b.get(k) for k in ("next", "tasks", "interrupts")})
+            await self.call(
+                S,
+                f"{label}: run",
+                "GET",
+                f"/threads/{tid}/runs/{rid}",
+                show=lambda b: {"status": b.get("status")} if isinstance(b, dict) else b,
+            )
+            await self.call(
+                S,
+                f"{label}: thread",
+                "GET",
+                f"/threads/{tid}",
+                show=lambda b: {k: b.get(k) for k in ("status", "values", "interrupts", "error")},
+            )
+            await self.call(
+                S,
+                f"{label}: state",
+                "GET",
+                f"/threads/{tid}/state",
+                show=lambda b: {k: b.get(k) for k in ("next", "tasks", "interrupts")},
+            )
 
         t = await self.new_thread()
         r = await self.create_run(t, "hitl", input={}, interrupt_before=["b"])
@@ -1683,7 +2295,9 @@ class Prober:
         await snapshot(t, r["run_id"], "stopped before b")
         await self.call(S, "stopped before b: full state", "GET", f"/threads/{t}/state")
         r2 = await self.create_run(t, "hitl", input=None)
-        await self.call(S, "resume input=None: join", "GET", f"/threads/{t}/runs/{r2['run_id']}/join")
+        await self.call(
+            S, "resume input=None: join", "GET", f"/threads/{t}/runs/{r2['run_id']}/join"
+        )
         await self.idle(t)
         await snapshot(t, r2["run_id"], "after resume input=None")
 
@@ -1692,7 +2306,9 @@ class Prober:
         await self.client.runs.join(t, r["run_id"])
         await self.idle(t)
         r2 = await self.create_run(t, "hitl", command={"resume": "go"})
-        await self.call(S, "resume command={resume}: join", "GET", f"/threads/{t}/runs/{r2['run_id']}/join")
+        await self.call(
+            S, "resume command={resume}: join", "GET", f"/threads/{t}/runs/{r2['run_id']}/join"
+        )
         await self.idle(t)
         await snapshot(t, r2["run_id"], "after command resume")
 
@@ -1701,29 +2317,49 @@ class Prober:
         await self.client.runs.join(t, r["run_id"])
         await self.idle(t)
         r2 = await self.create_run(t, "hitl", input={"log": ["new"]})
-        await self.call(S, "new input on an interrupted thread: join", "GET", f"/threads/{t}/runs/{r2['run_id']}/join",
-                        note="new input restarts from __start__ instead of resuming")
+        await self.call(
+            S,
+            "new input on an interrupted thread: join",
+            "GET",
+            f"/threads/{t}/runs/{r2['run_id']}/join",
+            note="new input restarts from __start__ instead of resuming",
+        )
         await self.idle(t)
 
         t = await self.new_thread()
         r = await self.create_run(t, "hitl", input={}, interrupt_after=["a"])
-        await self.call(S, "interrupt_after=[a]: join", "GET", f"/threads/{t}/runs/{r['run_id']}/join")
+        await self.call(
+            S, "interrupt_after=[a]: join", "GET", f"/threads/{t}/runs/{r['run_id']}/join"
+        )
         await self.idle(t)
         await snapshot(t, r["run_id"], "stopped after a")
-        await self.call(S, "interrupt_before='*'", "POST", f"/threads/{t}/runs/wait",
-                        json_body={"assistant_id": "hitl", "input": {}, "interrupt_before": "*"})
+        await self.call(
+            S,
+            "interrupt_before='*'",
+            "POST",
+            f"/threads/{t}/runs/wait",
+            json_body={"assistant_id": "hitl", "input": {}, "interrupt_before": "*"},
+        )
 
         # dynamic
         t = await self.new_thread()
         r = await self.create_run(t, "dyn", input={})
-        await self.call(S, "dynamic interrupt(): join", "GET", f"/threads/{t}/runs/{r['run_id']}/join")
+        await self.call(
+            S, "dynamic interrupt(): join", "GET", f"/threads/{t}/runs/{r['run_id']}/join"
+        )
         await self.idle(t)
         await snapshot(t, r["run_id"], "dynamic, paused")
         await self.call(S, "dynamic, paused: full state", "GET", f"/threads/{t}/state")
-        await self.sdk(S, "dynamic: runs.wait (SDK)", "runs.wait(t, 'dyn', input={}) on a fresh thread",
-                       self.client.runs.wait(await self.new_thread(), "dyn", input={}))
+        await self.sdk(
+            S,
+            "dynamic: runs.wait (SDK)",
+            "runs.wait(t, 'dyn', input={}) on a fresh thread",
+            self.client.runs.wait(await self.new_thread(), "dyn", input={}),
+        )
         r2 = await self.create_run(t, "dyn", command={"resume": "yes"})
-        await self.call(S, "dynamic: resume command: join", "GET", f"/threads/{t}/runs/{r2['run_id']}/join")
+        await self.call(
+            S, "dynamic: resume command: join", "GET", f"/threads/{t}/runs/{r2['run_id']}/join"
+        )
         await self.idle(t)
         await snapshot(t, r2["run_id"], "dynamic, resumed")
         # resume with input=None on a dyn interrupt
@@ -1731,16 +2367,55 @@ class Prober:
         await self.client.runs.wait(t, "dyn", input={})
         await self.idle(t)
         r2 = await self.create_run(t, "dyn", input=None)
-        await self.call(S, "dynamic: resume with input=None: join", "GET", f"/threads/{t}/runs/{r2['run_id']}/join")
+        await self.call(
+            S,
+            "dynamic: resume with input=None: join",
+            "GET",
+            f"/threads/{t}/runs/{r2['run_id']}/join",
+        )
         await self.idle(t)
-        await self.call(S, "dynamic: after input=None: thread", "GET", f"/threads/{t}",
-                        show=lambda b: {k: b.get(k) for k in ("status", "interrupts")})
-        await self.call(S, "command.resume on a thread that is not interrupted", "POST", f"/threads/{await self.new_thread()}/runs/wait",
-                        json_body={"assistant_id": "slow", "command": {"resume": 1}})
-        await self.call(S, "command with goto", "POST", f"/threads/{await self.new_thread()}/runs/wait",
-                        json_body={"assistant_id": "slow", "command": {"goto": "c", "update": {"log": ["u"]}}})
-        await self.call(S, "input and command together", "POST", f"/threads/{await self.new_thread()}/runs",
-                        json_body={"assistant_id": "slow", "input": {}, "command": {"resume": 1}})
+        await self.call(
+            S,
+            "dynamic: after input=None: thread",
+            "GET",
+            f"/threads/{t}",
+            show=lambda b: {k: b.get(k) for k in ("status", "interrupts")},
+        )
+        await self.call(
+            S,
+            "command.resume on a thread that is not interrupted",
+            "POST",
+            f"/threads/{await self.new_thread()}/runs/wait",
+            json_body={"assistant_id": "slow", "command": {"resume": 1}},
+        )
+        await self.call(
+            S,
+            "command with goto",
+            "POST",
+            f"/threads/{await self.new_thread()}/runs/wait",
+            json_body={"assistant_id": "slow", "command": {"goto": "c", "update": {"log": ["u"]}}},
+        )
+        tic = await self.new_thread()
+        r = await self.call(
+            S,
+            "input and command together",
+            "POST",
+            f"/threads/{tic}/runs",
+            json_body={"assistant_id": "slow", "input": {}, "command": {"resume": 1}},
+            show=lambda b: {
+                "status": b.get("status"),
+                "kwargs.input": b["kwargs"]["input"],
+                "kwargs.command": b["kwargs"]["command"],
+            },
+        )
+        if r.status_code == 200:
+            await self.call(
+                S,
+                "input and command together: join",
+                "GET",
+                f"/threads/{tic}/runs/{r.json()['run_id']}/join",
+            )
+            await self.idle(tic)
 
     async def probe_failure(self) -> None:
         S = "failure"
@@ -1748,15 +2423,35 @@ class Prober:
         r = await self.create_run(t, "fail", input={})
         await self.call(S, "join", "GET", f"/threads/{t}/runs/{r['run_id']}/join")
         await self.idle(t)
-        await self.call(S, "run", "GET", f"/threads/{t}/runs/{r['run_id']}",
-                        show=lambda b: {"status": b.get("status"), "keys": sorted(b)})
+        await self.call(
+            S,
+            "run",
+            "GET",
+            f"/threads/{t}/runs/{r['run_id']}",
+            show=lambda b: {"status": b.get("status"), "keys": sorted(b)},
+        )
         await self.call(S, "thread", "GET", f"/threads/{t}")
         await self.call(S, "state", "GET", f"/threads/{t}/state")
-        await self.call(S, "wait", "POST", f"/threads/{t}/runs/wait", json_body={"assistant_id": "fail", "input": {}}, all_headers=True)
-        await self.sdk(S, "wait (SDK default raise_error)", "runs.wait(t, 'fail')",
-                       self.client.runs.wait(t, "fail", input={}))
-        await self.sdk(S, "wait (SDK raise_error=False)", "runs.wait(t, 'fail', raise_error=False)",
-                       self.client.runs.wait(t, "fail", input={}, raise_error=False))
+        await self.call(
+            S,
+            "wait",
+            "POST",
+            f"/threads/{t}/runs/wait",
+            json_body={"assistant_id": "fail", "input": {}},
+            all_headers=True,
+        )
+        await self.sdk(
+            S,
+            "wait (SDK default raise_error)",
+            "runs.wait(t, 'fail')",
+            self.client.runs.wait(t, "fail", input={}),
+        )
+        await self.sdk(
+            S,
+            "wait (SDK raise_error=False)",
+            "runs.wait(t, 'fail', raise_error=False)",
+            self.client.runs.wait(t, "fail", input={}, raise_error=False),
+        )
         await self.idle(t)
         t2 = await self.new_thread()
         await self.client.runs.wait(t2, "slow", input={}, raise_error=False)
@@ -1766,15 +2461,30 @@ class Prober:
         ok = await self.create_run(t2, "slow", input={})
         await self.client.runs.join(t2, ok["run_id"])
         await self.idle(t2)
-        await self.call(S, "thread after a later success", "GET", f"/threads/{t2}",
-                        show=lambda b: {k: b.get(k) for k in ("status", "error")})
+        await self.call(
+            S,
+            "thread after a later success",
+            "GET",
+            f"/threads/{t2}",
+            show=lambda b: {k: b.get(k) for k in ("status", "error")},
+        )
         t3 = await self.new_thread()
         r3 = await self.create_run(t3, "slow", input="abc")
-        await self.call(S, "input as a string: join", "GET", f"/threads/{t3}/runs/{r3['run_id']}/join",
-                        note="the server accepted input=\"abc\" (200) and the run failed inside the graph")
+        await self.call(
+            S,
+            "input as a string: join",
+            "GET",
+            f"/threads/{t3}/runs/{r3['run_id']}/join",
+            note='the server accepted input="abc" (200) and the run failed inside the graph',
+        )
         await self.idle(t3)
-        await self.call(S, "input as a string: run", "GET", f"/threads/{t3}/runs/{r3['run_id']}",
-                        show=lambda b: {"status": b.get("status")})
+        await self.call(
+            S,
+            "input as a string: run",
+            "GET",
+            f"/threads/{t3}/runs/{r3['run_id']}",
+            show=lambda b: {"status": b.get("status")},
+        )
 
     async def probe_multitask(self) -> None:
         S = "multitask"
@@ -1789,48 +2499,116 @@ class Prober:
 
         # reject
         t, r1 = await busy_thread()
-        await self.call(S, "reject: create", "POST", f"/threads/{t}/runs",
-                        json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"})
-        await self.call(S, "reject: wait", "POST", f"/threads/{t}/runs/wait",
-                        json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"})
-        await self.sse(S, "reject: stream", "POST", f"/threads/{t}/runs/stream",
-                       json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"})
-        await self.sdk(S, "reject: runs.create (SDK)", "runs.create(t, 'slow', multitask_strategy='reject')",
-                       self.client.runs.create(t, "slow", input={}, multitask_strategy="reject"))
-        await self.sdk(S, "reject: runs.wait (SDK)", "runs.wait(t, 'slow', multitask_strategy='reject')",
-                       self.client.runs.wait(t, "slow", input={}, multitask_strategy="reject"))
+        await self.call(
+            S,
+            "reject: create",
+            "POST",
+            f"/threads/{t}/runs",
+            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"},
+        )
+        await self.call(
+            S,
+            "reject: wait",
+            "POST",
+            f"/threads/{t}/runs/wait",
+            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"},
+        )
+        await self.sse(
+            S,
+            "reject: stream",
+            "POST",
+            f"/threads/{t}/runs/stream",
+            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"},
+        )
+        await self.sdk(
+            S,
+            "reject: runs.create (SDK)",
+            "runs.create(t, 'slow', multitask_strategy='reject')",
+            self.client.runs.create(t, "slow", input={}, multitask_strategy="reject"),
+        )
+        await self.sdk(
+            S,
+            "reject: runs.wait (SDK)",
+            "runs.wait(t, 'slow', multitask_strategy='reject')",
+            self.client.runs.wait(t, "slow", input={}, multitask_strategy="reject"),
+        )
 
         async def drain() -> list[Any]:
-            return [p async for p in self.client.runs.stream(t, "slow", input={}, multitask_strategy="reject")]
+            return [
+                p
+                async for p in self.client.runs.stream(
+                    t, "slow", input={}, multitask_strategy="reject"
+                )
+            ]
 
-        await self.sdk(S, "reject: runs.stream (SDK)", "async for p in runs.stream(t, 'slow', multitask_strategy='reject')", drain())
-        await self.call(S, "reject: runs.list afterwards", "GET", f"/threads/{t}/runs",
-                        show=lambda b: [x["status"] for x in b], note="no rejected run was stored")
+        await self.sdk(
+            S,
+            "reject: runs.stream (SDK)",
+            "async for p in runs.stream(t, 'slow', multitask_strategy='reject')",
+            drain(),
+        )
+        await self.call(
+            S,
+            "reject: runs.list afterwards",
+            "GET",
+            f"/threads/{t}/runs",
+            show=lambda b: [x["status"] for x in b],
+            note="no rejected run was stored",
+        )
         await self.client.runs.join(t, r1)
         await self.idle(t)
-        await self.call(S, "reject on an idle thread", "POST", f"/threads/{t}/runs/wait",
-                        json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"},
-                        show=lambda b: {"log": b.get("log")} if isinstance(b, dict) else b)
+        await self.call(
+            S,
+            "reject on an idle thread",
+            "POST",
+            f"/threads/{t}/runs/wait",
+            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "reject"},
+            show=lambda b: {"log": b.get("log")} if isinstance(b, dict) else b,
+        )
 
         # interrupt
         t, r1 = await busy_thread()
         t0 = time.monotonic()
-        r = await self.call(S, "interrupt: create R2", "POST", f"/threads/{t}/runs",
-                            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "interrupt"},
-                            show=lambda b: {k: b.get(k) for k in ("status", "multitask_strategy")})
+        r = await self.call(
+            S,
+            "interrupt: create R2",
+            "POST",
+            f"/threads/{t}/runs",
+            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "interrupt"},
+            show=lambda b: {k: b.get(k) for k in ("status", "multitask_strategy")},
+        )
         r2 = r.json()["run_id"]
-        await self.call(S, "interrupt: R1 right after", "GET", f"/threads/{t}/runs/{r1}",
-                        show=lambda b: {k: b.get(k) for k in ("status", "multitask_strategy")})
-        await self.call(S, "interrupt: thread right after", "GET", f"/threads/{t}",
-                        show=lambda b: {"status": b.get("status")})
+        await self.call(
+            S,
+            "interrupt: R1 right after",
+            "GET",
+            f"/threads/{t}/runs/{r1}",
+            show=lambda b: {k: b.get(k) for k in ("status", "multitask_strategy")},
+        )
+        await self.call(
+            S,
+            "interrupt: thread right after",
+            "GET",
+            f"/threads/{t}",
+            show=lambda b: {"status": b.get("status")},
+        )
         await self.wait_run(t, r2, {"running", "success"})
-        self.rec.fact(S, f"interrupt: R2 left `pending` {time.monotonic() - t0:.2f} s after it was created.")
+        self.rec.fact(
+            S, f"interrupt: R2 left `pending` {time.monotonic() - t0:.2f} s after it was created."
+        )
         await self.call(S, "interrupt: join R1", "GET", f"/threads/{t}/runs/{r1}/join")
         await self.call(S, "interrupt: join R2", "GET", f"/threads/{t}/runs/{r2}/join")
         await self.idle(t)
-        await self.call(S, "interrupt: runs.list", "GET", f"/threads/{t}/runs",
-                        show=lambda b: [f"{'R1' if x['run_id'] == r1 else 'R2'}:{x['status']}" for x in b])
-        self.history_table(S, "interrupt: history", await self.history_rows(t, {r1: "R1", r2: "R2"}))
+        await self.call(
+            S,
+            "interrupt: runs.list",
+            "GET",
+            f"/threads/{t}/runs",
+            show=lambda b: [f"{'R1' if x['run_id'] == r1 else 'R2'}:{x['status']}" for x in b],
+        )
+        self.history_table(
+            S, "interrupt: history", await self.history_rows(t, {r1: "R1", r2: "R2"})
+        )
 
         # rollback
         t = await self.new_thread()
@@ -1839,117 +2617,346 @@ class Prober:
         r0 = (await self.http.get(f"/threads/{t}/runs")).json()[0]["run_id"]
         r1 = (await self.create_run(t, "slow", input={"delay": 1}))["run_id"]
         await self.wait_log(t, "b")
-        r = await self.call(S, "rollback: create R2", "POST", f"/threads/{t}/runs",
-                            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "rollback"},
-                            show=lambda b: {k: b.get(k) for k in ("status", "multitask_strategy")})
+        r = await self.call(
+            S,
+            "rollback: create R2",
+            "POST",
+            f"/threads/{t}/runs",
+            json_body={"assistant_id": "slow", "input": {}, "multitask_strategy": "rollback"},
+            show=lambda b: {k: b.get(k) for k in ("status", "multitask_strategy")},
+        )
         r2 = r.json()["run_id"]
         await self.call(S, "rollback: R1 right after", "GET", f"/threads/{t}/runs/{r1}")
-        await self.call(S, "rollback: runs.list right after", "GET", f"/threads/{t}/runs",
-                        show=lambda b: [f"{ {r0: 'R0', r1: 'R1', r2: 'R2'}.get(x['run_id'])}:{x['status']}" for x in b])
+        await self.call(
+            S,
+            "rollback: runs.list right after",
+            "GET",
+            f"/threads/{t}/runs",
+            show=lambda b: [
+                f"{ {r0: 'R0', r1: 'R1', r2: 'R2'}.get(x['run_id']) }:{x['status']}" for x in b
+            ],
+        )
         await self.call(S, "rollback: join R1", "GET", f"/threads/{t}/runs/{r1}/join")
         await self.call(S, "rollback: join R2", "GET", f"/threads/{t}/runs/{r2}/join")
         await self.idle(t)
-        self.history_table(S, "rollback: history (R0 = an earlier finished run on the thread, R1 rolled back after node b)",
-                           await self.history_rows(t, {r0: "R0", r1: "R1", r2: "R2"}))
+        self.history_table(
+            S,
+            "rollback: history (R0 = an earlier finished run on the thread, "
+            "R1 rolled back after node b)",
+            await self.history_rows(t, {r0: "R0", r1: "R1", r2: "R2"}),
+        )
 
         # rollback while R1's creator is waiting on /runs/wait
         t = await self.new_thread()
-        wait_task = asyncio.create_task(self.call(
-            S, "rollback: R1's own /runs/wait call", "POST", f"/threads/{t}/runs/wait",
-            json_body={"assistant_id": "slow", "input": {"delay": 1, "log": ["from-R1"]}},
-            note="this waiter was attached when R2 (rollback) was created"))
+        wait_task = asyncio.create_task(
+            self.call(
+                S,
+                "rollback: R1's own /runs/wait call",
+                "POST",
+                f"/threads/{t}/runs/wait",
+                json_body={"assistant_id": "slow", "input": {"delay": 1, "log": ["from-R1"]}},
+                note="this waiter was attached when R2 (rollback) was created",
+            )
+        )
         await self.wait_log(t, "a")
         await self.create_run(t, "slow", input={}, multitask_strategy="rollback")
         await wait_task
         await self.idle(t)
-        await self.call(S, "rollback (waiter attached): runs.list", "GET", f"/threads/{t}/runs",
-                        show=lambda b: [x["status"] for x in b])
+        await self.call(
+            S,
+            "rollback (waiter attached): runs.list",
+            "GET",
+            f"/threads/{t}/runs",
+            show=lambda b: [x["status"] for x in b],
+        )
 
         # enqueue
         t, r1 = await busy_thread()
         r2 = (await self.create_run(t, "slow", input={"log": ["R2"]}))["run_id"]
-        r3 = (await self.create_run(t, "slow", input={"log": ["R3"]}, multitask_strategy="enqueue"))["run_id"]
+        r3 = (
+            await self.create_run(t, "slow", input={"log": ["R3"]}, multitask_strategy="enqueue")
+        )["run_id"]
         lab = {r1: "R1", r2: "R2", r3: "R3"}
-        await self.call(S, "enqueue: runs.list right after", "GET", f"/threads/{t}/runs",
-                        show=lambda b: [f"{lab.get(x['run_id'])}:{x['status']}:{x['multitask_strategy']}" for x in b],
-                        note="R2 created with no strategy (default), R3 with enqueue; shown as label:status:multitask_strategy")
+        await self.call(
+            S,
+            "enqueue: runs.list right after",
+            "GET",
+            f"/threads/{t}/runs",
+            show=lambda b: [
+                f"{lab.get(x['run_id'])}:{x['status']}:{x['multitask_strategy']}" for x in b
+            ],
+            note="R2 created with no strategy (default), R3 with enqueue; "
+            "shown as label:status:multitask_strategy",
+        )
         await self.client.runs.join(t, r3)
         await self.idle(t)
-        await self.call(S, "enqueue: final values.log", "GET", f"/threads/{t}/state",
-                        show=lambda b: b["values"]["log"])
+        await self.call(
+            S,
+            "enqueue: final values.log",
+            "GET",
+            f"/threads/{t}/state",
+            show=lambda b: b["values"]["log"],
+        )
         self.history_table(S, "enqueue: history", await self.history_rows(t, lab))
 
         # interrupt on a blocking (sync) node
         t = await self.new_thread()
         r1 = (await self.create_run(t, "blocking", input={"delay": 2}))["run_id"]
         await self.wait_run(t, r1, {"running"})
+        r1_running = time.monotonic()
         t0 = time.monotonic()
-        r2 = (await self.create_run(t, "blocking", input={"delay": 0}, multitask_strategy="interrupt"))["run_id"]
+        r2 = (
+            await self.create_run(t, "blocking", input={"delay": 0}, multitask_strategy="interrupt")
+        )["run_id"]
         await self.wait_run(t, r2, {"running", "success"})
         started = time.monotonic() - t0
         await self.client.runs.join(t, r2)
         await self.idle(t)
         fin = time.monotonic() - t0
         vals = (await self.http.get(f"/threads/{t}/state")).json()["values"]
-        self.rec.fact(S, f"interrupt on `blocking` (sync `time.sleep(2)` node): R2 left `pending` after {started:.2f} s "
-                         f"— while R1's sleep was still running — and finished after {fin:.2f} s; final `values.log` = `{vals.get('log')}` "
-                         "(R1's write is discarded, its side effects are not).")
+        r1_sleep_left = 2 - (t0 + started - r1_running)
+        self.rec.fact(
+            S,
+            "interrupt on `blocking` (a sync node doing `time.sleep(2)`): "
+            f"R2 left `pending` {started:.2f} s after it was created, when R1's sleep still had "
+            f"about {r1_sleep_left:.1f} s to go (R1 was seen `running` {t0 - r1_running:.2f} s "
+            f"before R2 was created), and finished {fin:.2f} s after creation; final "
+            f"`values.log` = `{vals.get('log')}`: R1's write was discarded, but its node body "
+            "was not stopped.",
+        )
 
     async def probe_badinput(self) -> None:
         S = "badinput"
         t = await self.new_thread()
         tr = f"/threads/{t}/runs"
         cases: list[tuple[str, str, str, dict[str, Any]]] = [
-            ("unknown multitask_strategy", "POST", tr, {"json_body": {"assistant_id": "slow", "multitask_strategy": "bogus"}}),
-            ("unknown stream_mode", "POST", tr, {"json_body": {"assistant_id": "slow", "stream_mode": "bogus"}}),
-            ("stream_mode list with unknown", "POST", tr, {"json_body": {"assistant_id": "slow", "stream_mode": ["values", "bogus"]}}),
+            (
+                "unknown multitask_strategy",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "multitask_strategy": "bogus"}},
+            ),
+            (
+                "unknown stream_mode",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "stream_mode": "bogus"}},
+            ),
+            (
+                "stream_mode list with unknown",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "stream_mode": ["values", "bogus"]}},
+            ),
             ("missing assistant_id", "POST", tr, {"json_body": {"input": {}}}),
             ("assistant_id null", "POST", tr, {"json_body": {"assistant_id": None}}),
             ("assistant_id number", "POST", tr, {"json_body": {"assistant_id": 5}}),
-            ("unknown assistant (uuid)", "POST", tr, {"json_body": {"assistant_id": str(uuid.uuid4())}}),
+            (
+                "unknown assistant (uuid)",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": str(uuid.uuid4())}},
+            ),
             ("unknown assistant (name)", "POST", tr, {"json_body": {"assistant_id": "nope"}}),
-            ("metadata as list", "POST", tr, {"json_body": {"assistant_id": "slow", "metadata": [1]}}),
-            ("config as string", "POST", tr, {"json_body": {"assistant_id": "slow", "config": "x"}}),
-            ("interrupt_before as string", "POST", tr, {"json_body": {"assistant_id": "slow", "interrupt_before": "b"}}),
-            ("after_seconds as string", "POST", tr, {"json_body": {"assistant_id": "slow", "after_seconds": "soon"}}),
-            ("unknown top-level key", "POST", tr, {"json_body": {"assistant_id": "slow", "bogus_key": 1, "after_seconds": 600}}),
-            ("on_disconnect bogus", "POST", tr, {"json_body": {"assistant_id": "slow", "on_disconnect": "bogus"}}),
-            ("durability bogus", "POST", tr, {"json_body": {"assistant_id": "slow", "durability": "bogus"}}),
+            (
+                "metadata as list",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "metadata": [1]}},
+            ),
+            (
+                "config as string",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "config": "x"}},
+            ),
+            (
+                "interrupt_before as string",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "interrupt_before": "b"}},
+            ),
+            (
+                "after_seconds as string",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "after_seconds": "soon"}},
+            ),
+            (
+                "unknown top-level key",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "bogus_key": 1, "after_seconds": 600}},
+            ),
+            (
+                "on_disconnect bogus",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "on_disconnect": "bogus"}},
+            ),
+            (
+                "durability bogus",
+                "POST",
+                tr,
+                {"json_body": {"assistant_id": "slow", "durability": "bogus"}},
+            ),
             ("body is a JSON list", "POST", tr, {"json_body": [1, 2]}),
-            ("body is JSON null", "POST", tr, {"content": b"null", "headers": {"content-type": "application/json"}}),
-            ("empty body", "POST", tr, {"content": b"", "headers": {"content-type": "application/json"}}),
-            ("non-JSON body", "POST", tr, {"content": b"not json", "headers": {"content-type": "application/json"}}),
-            ("invalid UTF-8 body", "POST", tr, {"content": b'{"assistant_id": "\xff\xfe"}', "headers": {"content-type": "application/json"}}),
-            ("JSON sent as text/plain", "POST", tr, {"content": b'{"assistant_id": "slow", "after_seconds": 600}', "headers": {"content-type": "text/plain"}}),
-            ("wait: unknown stream_mode", "POST", f"{tr}/wait", {"json_body": {"assistant_id": "slow", "stream_mode": "bogus"}}),
+            (
+                "body is JSON null",
+                "POST",
+                tr,
+                {"content": b"null", "headers": {"content-type": "application/json"}},
+            ),
+            (
+                "empty body",
+                "POST",
+                tr,
+                {"content": b"", "headers": {"content-type": "application/json"}},
+            ),
+            (
+                "non-JSON body",
+                "POST",
+                tr,
+                {"content": b"not json", "headers": {"content-type": "application/json"}},
+            ),
+            (
+                "invalid UTF-8 body",
+                "POST",
+                tr,
+                {
+                    "content": b'{"assistant_id": "\xff\xfe"}',
+                    "headers": {"content-type": "application/json"},
+                },
+            ),
+            (
+                "JSON sent as text/plain",
+                "POST",
+                tr,
+                {
+                    "content": b'{"assistant_id": "slow", "after_seconds": 600}',
+                    "headers": {"content-type": "text/plain"},
+                },
+            ),
+            (
+                "wait: unknown stream_mode",
+                "POST",
+                f"{tr}/wait",
+                {"json_body": {"assistant_id": "slow", "stream_mode": "bogus"}},
+            ),
             ("stream: missing assistant_id", "POST", f"{tr}/stream", {"json_body": {}}),
-            ("stream: non-JSON", "POST", f"{tr}/stream", {"content": b"{", "headers": {"content-type": "application/json"}}),
+            (
+                "stream: non-JSON",
+                "POST",
+                f"{tr}/stream",
+                {"content": b"{", "headers": {"content-type": "application/json"}},
+            ),
             ("threads: metadata as list", "POST", "/threads", {"json_body": {"metadata": []}}),
-            ("threads: thread_id not a uuid", "POST", "/threads", {"json_body": {"thread_id": "abc"}}),
+            (
+                "threads: thread_id not a uuid",
+                "POST",
+                "/threads",
+                {"json_body": {"thread_id": "abc"}},
+            ),
             ("threads: if_exists bogus", "POST", "/threads", {"json_body": {"if_exists": "bogus"}}),
-            ("threads/search: limit 'abc'", "POST", "/threads/search", {"json_body": {"limit": "abc"}}),
+            (
+                "threads/search: limit 'abc'",
+                "POST",
+                "/threads/search",
+                {"json_body": {"limit": "abc"}},
+            ),
             ("threads/search: limit -1", "POST", "/threads/search", {"json_body": {"limit": -1}}),
             ("threads/search: limit 0", "POST", "/threads/search", {"json_body": {"limit": 0}}),
-            ("threads/search: limit 100000", "POST", "/threads/search", {"json_body": {"limit": 100000}, "show": lambda b: {"len": len(b)} if isinstance(b, list) else b}),
+            (
+                "threads/search: limit 100000",
+                "POST",
+                "/threads/search",
+                {
+                    "json_body": {"limit": 100000},
+                    "show": lambda b: {"len": len(b)} if isinstance(b, list) else b,
+                },
+            ),
             ("runs list: limit=abc", "GET", tr, {"params": {"limit": "abc"}}),
-            ("runs list: limit=-1", "GET", tr, {"params": {"limit": "-1"}}),
+            (
+                "runs list: limit=-1",
+                "GET",
+                tr,
+                {
+                    "params": {"limit": "-1"},
+                    "show": lambda b: {"len": len(b)} if isinstance(b, list) else b,
+                },
+            ),
+            (
+                "runs list: limit=0",
+                "GET",
+                tr,
+                {
+                    "params": {"limit": "0"},
+                    "show": lambda b: {"len": len(b)} if isinstance(b, list) else b,
+                },
+            ),
             ("runs list: offset=abc", "GET", tr, {"params": {"offset": "abc"}}),
-            ("history: limit 'abc' (GET)", "GET", f"/threads/{t}/history", {"params": {"limit": "abc"}}),
-            ("history: limit 'abc' (POST)", "POST", f"/threads/{t}/history", {"json_body": {"limit": "abc"}}),
-            ("assistants/search: limit 'abc'", "POST", "/assistants/search", {"json_body": {"limit": "abc"}}),
+            (
+                "history: limit 'abc' (GET)",
+                "GET",
+                f"/threads/{t}/history",
+                {"params": {"limit": "abc"}},
+            ),
+            (
+                "history: limit 'abc' (POST)",
+                "POST",
+                f"/threads/{t}/history",
+                {"json_body": {"limit": "abc"}},
+            ),
+            (
+                "assistants/search: limit 'abc'",
+                "POST",
+                "/assistants/search",
+                {"json_body": {"limit": "abc"}},
+            ),
             ("assistants: graph_id missing", "POST", "/assistants", {"json_body": {}}),
-            ("assistants: if_exists bogus", "POST", "/assistants", {"json_body": {"graph_id": "slow", "if_exists": "bogus"}}),
-            ("update_state: values as string", "POST", f"/threads/{t}/state", {"json_body": {"values": "x"}}),
-            ("cancel: action bogus", "POST", f"{tr}/{uuid.uuid4()}/cancel", {"params": {"action": "bogus"}}),
+            (
+                "assistants: if_exists bogus",
+                "POST",
+                "/assistants",
+                {"json_body": {"graph_id": "slow", "if_exists": "bogus"}},
+            ),
+            (
+                "update_state: values as string",
+                "POST",
+                f"/threads/{t}/state",
+                {"json_body": {"values": "x"}},
+            ),
+            (
+                "cancel: action bogus",
+                "POST",
+                f"{tr}/{uuid.uuid4()}/cancel",
+                {"params": {"action": "bogus"}},
+            ),
             ("malformed thread uuid: GET thread", "GET", "/threads/not-a-uuid", {}),
-            ("malformed thread uuid: create run", "POST", "/threads/not-a-uuid/runs", {"json_body": {"assistant_id": "slow"}}),
+            (
+                "malformed thread uuid: create run",
+                "POST",
+                "/threads/not-a-uuid/runs",
+                {"json_body": {"assistant_id": "slow"}},
+            ),
             ("malformed thread uuid: state", "GET", "/threads/not-a-uuid/state", {}),
             ("malformed run uuid: GET run", "GET", f"{tr}/not-a-uuid", {}),
             ("malformed run uuid: join", "GET", f"{tr}/not-a-uuid/join", {}),
             ("malformed run uuid: cancel", "POST", f"{tr}/not-a-uuid/cancel", {}),
             ("malformed assistant id: GET", "GET", "/assistants/not-a-uuid", {}),
             ("uuid without dashes", "GET", f"/threads/{t.replace('-', '')}", {}),
-            ("uppercase uuid", "GET", f"/threads/{t.upper()}", {"show": lambda b: {"thread_id": b.get("thread_id"), "status": b.get("status")} if isinstance(b, dict) else b}),
+            (
+                "uppercase uuid",
+                "GET",
+                f"/threads/{t.upper()}",
+                {
+                    "show": lambda b: (
+                        {"thread_id": b.get("thread_id"), "status": b.get("status")}
+                        if isinstance(b, dict)
+                        else b
+                    )
+                },
+            ),
             ("unknown thread: GET", "GET", f"/threads/{uuid.uuid4()}", {}),
             ("unknown thread: runs list", "GET", f"/threads/{uuid.uuid4()}/runs", {}),
             ("unknown thread: DELETE", "DELETE", f"/threads/{uuid.uuid4()}", {}),
@@ -1960,25 +2967,66 @@ class Prober:
         ]
         for label, method, path, kw in cases:
             r = await self.call(S, label, method, path, **kw)
-            if r.status_code == 200 and method == "POST" and path == tr and isinstance(r.json(), dict) and "run_id" in r.json():
+            if (
+                r.status_code == 200
+                and method == "POST"
+                and path == tr
+                and isinstance(r.json(), dict)
+                and "run_id" in r.json()
+            ):
                 # accepted: park it so it doesn't hold the thread
                 await self.http.post(f"{tr}/{r.json()['run_id']}/cancel")
         await self.idle(t)
-        await self.call(S, "after_seconds negative", "POST", tr,
-                        json_body={"assistant_id": "slow", "input": {}, "after_seconds": -5},
-                        show=lambda b: {"status": b.get("status")} if isinstance(b, dict) else b)
-        await self.call(S, "input as a string", "POST", tr,
-                        json_body={"assistant_id": "slow", "input": "abc"},
-                        show=lambda b: {"status": b.get("status"), "kwargs.input": (b.get("kwargs") or {}).get("input")} if isinstance(b, dict) else b,
-                        note="accepted; the run then fails (see 'A failing graph')")
+        await self.call(
+            S,
+            "after_seconds negative",
+            "POST",
+            tr,
+            json_body={"assistant_id": "slow", "input": {}, "after_seconds": -5},
+            show=lambda b: {"status": b.get("status")} if isinstance(b, dict) else b,
+        )
+        await self.call(
+            S,
+            "input as a string",
+            "POST",
+            tr,
+            json_body={"assistant_id": "slow", "input": "abc"},
+            show=lambda b: (
+                {"status": b.get("status"), "kwargs.input": (b.get("kwargs") or {}).get("input")}
+                if isinstance(b, dict)
+                else b
+            ),
+            note="accepted; the run then fails (see 'A failing graph')",
+        )
         await self.idle(t)
         # SDK exception classes
-        await self.sdk(S, "SDK: 422", "runs.create(t, 'slow', multitask_strategy='bogus')",
-                       self.client.runs.create(t, "slow", multitask_strategy="bogus"))  # type: ignore[arg-type]
-        await self.sdk(S, "SDK: 404 thread", "threads.get(<unknown>)", self.client.threads.get(str(uuid.uuid4())))
-        await self.sdk(S, "SDK: 404 run", "runs.get(t, <unknown>)", self.client.runs.get(t, str(uuid.uuid4())))
-        await self.sdk(S, "SDK: 422 malformed id", "threads.get('not-a-uuid')", self.client.threads.get("not-a-uuid"))
-        await self.sdk(S, "SDK: wait on unknown thread", "runs.wait(<unknown>, 'slow')", self.client.runs.wait(str(uuid.uuid4()), "slow", input={}))
+        await self.sdk(
+            S,
+            "SDK: 422",
+            "runs.create(t, 'slow', multitask_strategy='bogus')",
+            self.client.runs.create(t, "slow", multitask_strategy="bogus"),
+        )  # type: ignore[arg-type]
+        await self.sdk(
+            S,
+            "SDK: 404 thread",
+            "threads.get(<unknown>)",
+            self.client.threads.get(str(uuid.uuid4())),
+        )
+        await self.sdk(
+            S, "SDK: 404 run", "runs.get(t, <unknown>)", self.client.runs.get(t, str(uuid.uuid4()))
+        )
+        await self.sdk(
+            S,
+            "SDK: 422 malformed id",
+            "threads.get('not-a-uuid')",
+            self.client.threads.get("not-a-uuid"),
+        )
+        await self.sdk(
+            S,
+            "SDK: wait on unknown thread",
+            "runs.wait(<unknown>, 'slow')",
+            self.client.runs.wait(str(uuid.uuid4()), "slow", input={}),
+        )
 
     # =======================================================================
 
@@ -2019,34 +3067,183 @@ def _inline(body: Any) -> str | None:
     return None
 
 
+def _find(p: Prober, sec: str, label: str) -> Obs | None:
+    for o in p.rec.sections[sec].obs:
+        if o.label == label:
+            return o
+    return None
+
+
+def _short(o: Obs | None, proj: Callable[[Any], Any] | None = None) -> str:
+    if o is None:
+        return "*(not observed)*"
+    body = o.body
+    if proj is not None:
+        try:
+            body = proj(body)
+        except Exception:
+            pass
+    s = "*(empty)*" if body is None else f"`{_cell(dumps(body))}`"
+    if len(s) > 220:
+        s = s[:217] + "…`"
+    return f"**{o.outcome}** {s}"
+
+
+def _highlights(p: Prober) -> list[tuple[str, str]]:
+    """(what, observed) rows, each read back from a recorded observation."""
+
+    def detail_first_line(b: Any) -> Any:
+        return {"detail": b["detail"].split("\n")[0] + " …"} if "\n" in b["detail"] else b
+
+    rows: list[tuple[str, str]] = []
+
+    def add(what: str, sec: str, label: str, proj: Callable[[Any], Any] | None = None) -> None:
+        rows.append((what, _short(_find(p, sec, label), proj)))
+
+    create = _find(p, "runs", "create")
+    if create is not None and isinstance(create.body, dict):
+        rows.append(
+            (
+                "`POST /threads/{t}/runs`",
+                f"**{create.outcome}**, the full Run with `status` "
+                f"`{create.body.get('status')}` and "
+                f"`multitask_strategy` `{create.body.get('multitask_strategy')}` (the default); "
+                "`Content-Location: /threads/{t}/runs/{r}`, no `Location`",
+            )
+        )
+    add("`POST …/runs/wait` on a graph that raises", "failure", "wait")
+    add("body fails the JSON schema (no `assistant_id`)", "badinput", "missing assistant_id", None)
+    add("unknown `multitask_strategy`", "badinput", "unknown multitask_strategy")
+    add("body is not JSON / not UTF-8", "badinput", "invalid UTF-8 body")
+    add("`?limit=abc` on `GET …/runs`", "badinput", "runs list: limit=abc")
+    add("`?limit=abc` on `GET …/history`", "badinput", "history: limit 'abc' (GET)")
+    add("malformed uuid in the path", "badinput", "malformed thread uuid: GET thread")
+    add(
+        "unknown assistant name in a run", "badinput", "unknown assistant (name)", detail_first_line
+    )
+    add(
+        "unknown thread in a run (no `if_not_exists`)", "options", "run on unknown thread (default)"
+    )
+    add("`input` given as a string", "badinput", "input as a string")
+    add("`get_state` on a thread with no runs", "threads", "get_state, brand new thread")
+    add(
+        "`GET …/history` without `limit`",
+        "threads",
+        "history, default (GET)",
+        lambda b: {"len": b["len"]},
+    )
+    add(
+        "`GET …/state/{unknown checkpoint}`",
+        "threads",
+        "get_state unknown checkpoint",
+        lambda b: {k: b[k] for k in ("values", "next", "metadata")},
+    )
+    add("`POST /threads/{unknown}/copy`", "threads", "copy unknown")
+    add(
+        "`update_state` while a run is in flight",
+        "threads",
+        "update_state during a run",
+        lambda b: {"detail": b["detail"][:60] + "…"},
+    )
+    add("join on a failed run", "join", "join, error")
+    add(
+        "join on a run cancelled while joined",
+        "join",
+        "join, run cancelled (interrupt) while waiting",
+    )
+    add(
+        "join on a pending run cancelled while joined",
+        "join",
+        "join, pending run cancelled while waiting",
+    )
+    add("join on a run rolled back while joined", "join", "join, run rolled back while waiting")
+    add("join on an unknown run", "join", "join, unknown run")
+    add("join on a dynamic `interrupt()`", "join", "join, dynamic interrupt()")
+    add("cancel a pending run (`wait=0`)", "cancel", "cancel pending run (wait=0)")
+    add(
+        "… and the thread while another run is still running",
+        "cancel",
+        "thread right after (R1 still running)",
+    )
+    add("cancel a running run with `wait=1`", "cancel", "cancel running run (wait=1)")
+    add("cancel a finished run", "cancel", "cancel finished run")
+    add("cancel an unknown run", "cancel", "cancel unknown run")
+    add("cancel with `action=bogus` on a pending run", "cancel", "cancel action=bogus, pending run")
+    add("`POST /runs/cancel` (cancel_many)", "cancel", "cancel_many by thread+run_ids")
+    add("`runs.delete` on a running run", "runs", "delete running run")
+    add("409 on `multitask_strategy=reject`", "multitask", "reject: create")
+    add(
+        "SDK `runs.wait` on reject",
+        "multitask",
+        "reject: runs.wait (SDK)",
+        lambda b: {"exception": b["exception"]},
+    )
+    add("old run right after `interrupt`", "multitask", "interrupt: R1 right after")
+    add("old run right after `rollback`", "multitask", "rollback: R1 right after")
+    add("first SSE event", "stream", "values+updates", lambda b: b["events"][:2])
+    add('SSE for `stream_mode="messages-tuple"`', "stream", "messages-tuple")
+    add("SSE for a graph that raises", "stream", "failing graph")
+    add(
+        "SSE cut by a double-text (`interrupt`)",
+        "stream",
+        "stream cut by multitask_strategy=interrupt",
+    )
+    return rows
+
+
 def render(p: Prober, versions: dict[str, str], total: float) -> str:
     out: list[str] = []
     w = out.append
     w("# What the reference LangGraph server answers (observed)")
     w("")
-    w("Generated by `scripts/probe_reference.py`: it starts the reference server with "
-      "`scripts/reference_server.py` (`langgraph dev --n-jobs-per-worker 10`, offline, in the "
-      "`.ref` virtualenv) on the probe graphs in `tests/conformance/reference_app/`, drives it "
-      "with raw `httpx` and the official async SDK, and records the answers. Do not edit by "
-      "hand: re-run the script.")
+    w(
+        "Generated by `scripts/probe_reference.py`: it starts the reference server with "
+        "`scripts/reference_server.py` (`langgraph dev --n-jobs-per-worker 10`, offline, in the "
+        "`.ref` virtualenv) on the probe graphs in `tests/conformance/reference_app/`, drives it "
+        "with raw `httpx` and the official async SDK, and records the answers. Do not edit by "
+        "hand: re-run the script."
+    )
     w("")
     w("Versions: " + ", ".join(f"`{k} {v}`" for k, v in versions.items()) + ".")
     w("")
     w("Conventions:")
     w("")
-    w("- uuids are shown as `<uuid>`, timestamps as `<ts>`, wall-clock numbers as `<clock>`; "
-      "keys and nesting are kept.")
-    w("- **→** is the HTTP status, or for SDK rows `returns` / `raises <Class>`.")
-    w("- Headers listed are Content-Type, Location and Content-Location (all headers where "
-      "the row says *all headers*).")
-    w("- Short bodies are inline; longer ones follow the table, keyed by the row number. "
-      "Where the row has a note like *body shown as …*, the body was reduced by the probe to "
-      "the part that matters.")
+    w(
+        "- uuids are shown as `<uuid>`, timestamps as `<ts>`, wall-clock numbers as `<clock>`; "
+        "keys and nesting are kept."
+    )
+    w(
+        "- **→** is the HTTP status, or for SDK rows `returns` / `raises <Class>`; **ms** is "
+        "the wall time of the call (loopback, loose)."
+    )
+    w(
+        "- 32-digit hex ids (interrupt ids) are shown as `<hex32>`, the server's loopback port "
+        "as `<port>`, Python reprs of datetimes / addresses inside error text as `<datetime>` / "
+        "`<addr>`."
+    )
+    w(
+        "- Headers listed are Content-Type, Location and Content-Location (all headers where "
+        "the row says *all headers*)."
+    )
+    w(
+        "- Short bodies are inline; longer ones follow the table, keyed by the row number. "
+        "Where the row has a note like *body shown as …*, the body was reduced by the probe to "
+        "the part that matters."
+    )
+    w("")
+    w("## Highlights")
+    w("")
+    w("Read back from the observations below (SSE rows list event names).")
+    w("")
+    w("| case | observed |")
+    w("|---|---|")
+    for what, seen in _highlights(p):
+        w(f"| {what} | {seen} |")
     w("")
     w("## Contents")
     w("")
     for sec in p.rec.sections.values():
-        anchor = re.sub(r"[^a-z0-9 -]", "", sec.title.lower()).replace(" ", "-")
+        anchor = re.sub(r"[^a-z0-9 _-]", "", sec.title.lower()).replace(" ", "-")
         w(f"- [{sec.title}](#{anchor})")
     w("")
     n = 0
@@ -2063,13 +3260,13 @@ def render(p: Prober, versions: dict[str, str], total: float) -> str:
                 w(f"- {f}")
             w("")
         if sec.obs:
-            w("| # | probe | request | → | headers | body / note |")
-            w("|---|---|---|---|---|---|")
+            w("| # | probe | request | → | ms | headers | body / note |")
+            w("|---|---|---|---|---|---|---|")
             details: list[tuple[int, Obs]] = []
             for o in sec.obs:
                 n += 1
                 hdr = "; ".join(f"{k}: `{v}`" for k, v in o.headers.items()) if o.headers else ""
-                if len(o.headers) > 3:
+                if o.all_headers:
                     hdr = "*all headers, see below*"
                 if o.raw_text is not None:
                     body_cell = f"events: `{_cell(dumps(o.body['events']))}` — raw text below"
@@ -2081,16 +3278,19 @@ def render(p: Prober, versions: dict[str, str], total: float) -> str:
                         details.append((n, o))
                     else:
                         body_cell = inl
-                        if len(o.headers) > 3:
+                        if o.all_headers:
                             details.append((n, o))
                 if o.note:
                     body_cell += f" — *{_cell(o.note)}*"
-                w(f"| {n} | {_cell(o.label)} | `{_cell(o.request)}` | {_cell(o.outcome)} | {hdr} | {body_cell} |")
+                w(
+                    f"| {n} | {_cell(o.label)} | `{_cell(o.request)}` | {_cell(o.outcome)} "
+                    f"| {o.ms:.0f} | {hdr} | {body_cell} |"
+                )
             w("")
             for num, o in details:
                 w(f"**#{num} {o.label}** — {o.outcome}")
                 w("")
-                if len(o.headers) > 3:
+                if o.all_headers:
                     w("```text")
                     for k, v in o.headers.items():
                         w(f"{k}: {v}")
@@ -2103,12 +3303,20 @@ def render(p: Prober, versions: dict[str, str], total: float) -> str:
                 elif _inline(o.body) is None:
                     if isinstance(o.body, str):
                         w("```text")
-                        w(o.body)
+                        w(o.body.replace("\r\n", "\n").rstrip("\n"))
                         w("```")
                     else:
                         w("```json")
                         w(dumps(o.body, indent=2))
                         w("```")
+                        detail = o.body.get("detail") if isinstance(o.body, dict) else None
+                        if isinstance(detail, str) and "\n" in detail:
+                            w("")
+                            w("`detail`, unescaped:")
+                            w("")
+                            w("```text")
+                            w(detail)
+                            w("```")
                 w("")
         for f in blocks:
             w(f)
@@ -2133,9 +3341,11 @@ def _versions(venv: Path) -> dict[str, str]:
         "['langgraph-api','langgraph-runtime-inmem','langgraph-cli','langgraph','langgraph-sdk']}))"
     )
     try:
-        out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
+        )
         v = json.loads(out.stdout)
-    except Exception:  # noqa: BLE001
+    except Exception:
         v = {}
     import importlib.metadata as m
 

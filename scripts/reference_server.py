@@ -124,7 +124,9 @@ def _wait_ok(base_url: str, proc: subprocess.Popen[bytes], timeout: float, log: 
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"reference server did not answer /ok within {timeout}s; log tail:\n{_tail(log)}")
+    raise TimeoutError(
+        f"reference server did not answer /ok within {timeout}s; log tail:\n{_tail(log)}"
+    )
 
 
 def _tail(log: Path, n: int = 40) -> str:
@@ -227,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--log", default=None, help="server log file (default: scratch dir)")
     args = ap.parse_args(argv)
 
+    def _on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM or SIGINT to this process stops (and reaps) the server, even when the
+    # shell started us in the background with SIGINT ignored.
+    signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGINT, _on_term)
     with running_reference(args.config, args.port, venv=args.venv, log_path=args.log) as url:
         print(url, flush=True)
         try:

@@ -29,8 +29,15 @@ CORE_FILES = sorted((PACKAGE / "_core").glob("*.py")) + [
     PACKAGE / "_errors.py",
 ]
 STDLIB_ALLOWED = {
-    "__future__", "collections", "collections.abc", "dataclasses", "typing", "enum",
-    "itertools", "functools", "math",
+    "__future__",
+    "collections",
+    "collections.abc",
+    "dataclasses",
+    "typing",
+    "enum",
+    "itertools",
+    "functools",
+    "math",
 }
 
 
@@ -40,8 +47,15 @@ def test_core_imports_only_the_standard_library_and_itself(path: Path) -> None:
         if module.startswith("."):
             target = module.lstrip(".")
             # relative imports must stay inside the core (or reach _types/_errors)
-            assert target.split(".")[0] in {"", "_records", "_lifecycle", "_strategies",
-                                           "_store", "_types", "_errors"}, (path.name, module)
+            assert target.split(".")[0] in {
+                "",
+                "_records",
+                "_lifecycle",
+                "_strategies",
+                "_store",
+                "_types",
+                "_errors",
+            }, (path.name, module)
             continue
         assert module in STDLIB_ALLOWED, f"{path.name} imports {module}: the core is pure"
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from . import _serde
 from ._errors import InvalidInput, NbrunsError, NotFound, PayloadTooLarge, Unauthorized
-from ._executor import Executor, RunSpec
+from ._executor import NO_RUN_BODY, Executor, RunSpec
 from ._requests import (
     AssistantCreate,
     AssistantPatch,
@@ -383,10 +383,21 @@ class _Api:
         )
 
     async def run_batch(self, request: Request) -> Response:
-        raw = _serde.loads(await self.body(request) or b"[]") if request else []
+        try:
+            raw = _serde.loads(await self.body(request) or b"[]")
+        except ValueError:
+            raise InvalidInput(
+                "Invalid run batch: the body is not valid JSON; send a JSON list of run payloads"
+            ) from None
         if not isinstance(raw, list):
             raise InvalidInput("Invalid run batch: the body must be a JSON list of run payloads")
-        specs = [self._spec(parse(RunCreate, _serde.dumps(item), "run")) for item in raw]
+        specs = [
+            self._spec(parse(RunCreate, _serde.dumps(item), f"run batch item {i}"))
+            for i, item in enumerate(raw)
+        ]
+        # all or nothing: every item must be creatable before any run is created
+        for spec in specs:
+            self.ex.check_run(None, spec)
         return _json([run_json(self.ex.create_run(None, s)[0]) for s in specs])
 
     async def run_wait(self, request: Request) -> Response:
@@ -442,6 +453,9 @@ class _Api:
 
     async def run_join(self, request: Request) -> Response:
         tid, rid = request.path_params["tid"], request.path_params["rid"]
+        found = self.ex.store.find_run(rid)
+        if found is None or found.thread_id != tid or self.ex.store.was_rolled_back(tid, rid):
+            return _json(NO_RUN_BODY)  # the reference answers 200 even for unknown runs
         run = self.ex.store.get_run(tid, rid)
         if run.phase not in ("pending", "running", "stopping"):
             return _json(await self.ex.join(tid, rid))
@@ -451,7 +465,8 @@ class _Api:
 
     async def run_join_stream(self, request: Request) -> Response:
         tid, rid = request.path_params["tid"], request.path_params["rid"]
-        modes = request.query_params.getlist("stream_mode") or None
+        # the SDK sends an empty stream_mode when none was chosen
+        modes = [m for m in request.query_params.getlist("stream_mode") if m] or None
         last = request.headers.get("last-event-id")
         after = int(last) if last and last.isdigit() else None
         reader = self.ex.reader(tid, rid, set(modes) if modes else None, after)
@@ -476,8 +491,8 @@ class _Api:
         self.ex.cancel(tid, rid, action)
         if not wait:
             return Response(status_code=202)
-        body = await self.ex.join(tid, rid) if self.ex.store.find_run(rid) else {}
-        return _json(body if body is not None else {})
+        body, _ = await self.ex.outcome(rid)
+        return _json({} if body is NO_RUN_BODY else body)
 
     async def run_cancel_many(self, request: Request) -> Response:
         action = _query_action(request)
@@ -509,12 +524,17 @@ class _Api:
     async def _wait_body(
         self, thread_id: str, run_id: str, *, cancel_on_disconnect: bool
     ) -> AsyncIterator[bytes]:
-        join = asyncio.ensure_future(self.ex.join(thread_id, run_id))
+        join = asyncio.ensure_future(self.ex.outcome(run_id))
         try:
             while True:
                 done, _ = await asyncio.wait({join}, timeout=_HEARTBEAT_SECONDS)
                 if done:
-                    yield _serde.dumps(join.result())
+                    body, last_values = join.result()
+                    if body is NO_RUN_BODY:
+                        # rolled back under the caller: like the reference, answer with
+                        # the last values the run produced rather than an error
+                        body = _serde.jsonable(last_values) if last_values is not None else {}
+                    yield _serde.dumps(body)
                     return
                 yield b"\n"  # keeps proxies from timing out an idle response; JSON allows it
         finally:

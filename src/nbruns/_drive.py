@@ -19,6 +19,7 @@ async def drive(
     run: RunRecord,
     stream: RunStream | None,
     *,
+    progress: dict[str, Any],
     on_step: Callable[[list[str]], None],
     time_limit: float | None,
 ) -> dict[str, Any]:
@@ -34,8 +35,10 @@ async def drive(
         extra["context"] = kwargs["context"]
     if kwargs.get("durability") is not None:
         extra["durability"] = kwargs["durability"]
-    last_values: Any = None
-    interrupts: list[Any] = []
+    # progress is the caller's: what the run has produced so far survives a cancel
+    progress.setdefault("values", None)
+    interrupts: list[Any] = progress.setdefault("interrupts", [])
+    seen_interrupts: set[str] = set()
     message_ids: dict[str, Any] = {}
     async with asyncio.timeout(time_limit):
         async for part in graph.astream(
@@ -50,19 +53,21 @@ async def drive(
             ns, mode, chunk = part if subgraphs else ((), *part)
             if not ns:
                 if mode == "values":
-                    if isinstance(chunk, dict) and "__interrupt__" in chunk:
-                        interrupts.extend(chunk["__interrupt__"])
-                    else:
-                        last_values = chunk
+                    if not (isinstance(chunk, dict) and "__interrupt__" in chunk):
+                        progress["values"] = chunk
                 elif mode == "updates" and isinstance(chunk, dict):
-                    if "__interrupt__" in chunk:
-                        interrupts.extend(chunk["__interrupt__"])
+                    # interrupts come in both values and updates chunks: take them once
+                    for item in chunk.get("__interrupt__", ()):
+                        key = getattr(item, "id", None) or repr(item)
+                        if key not in seen_interrupts:
+                            seen_interrupts.add(key)
+                            interrupts.append(item)
                     nodes = [n for n in chunk if n != "__interrupt__"]
                     if nodes:
                         on_step(nodes)
             if stream is not None and stream.wanted:
                 _publish(stream, kwargs["stream_mode"], ns, mode, chunk, message_ids)
-    return {"values": last_values, "interrupts": interrupts}
+    return progress
 
 
 _MODE_FOR_GRAPH = {"messages-tuple": "messages"}

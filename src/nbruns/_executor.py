@@ -14,7 +14,7 @@ import contextvars
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import _serde
@@ -46,6 +46,7 @@ class _Control:
     run_id: str
     thread_id: str
     mark: Mark
+    progress: dict[str, Any] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     started: bool = False  # the task's body has begun: only then is task.cancel() safe
     stop_action: str | None = None
@@ -89,7 +90,8 @@ class Executor:
         self._holders: dict[str, str] = {}  # thread id -> run id holding it
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streams: dict[str, RunStream] = {}
-        self._done: dict[str, asyncio.Future[Any]] = {}
+        # run id -> future of (join body, last values the run produced)
+        self._done: dict[str, asyncio.Future[tuple[Any, Any]]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._pool: _TrackingPool | None = None
         self._closed = False
@@ -294,11 +296,7 @@ class Executor:
     ) -> tuple[RunRecord, AsyncIterator[tuple[int, str, bytes]] | None]:
         """Decide and insert a run, atomically (no awaits). With `stream_modes`, also
         return a reader registered before the run can publish anything."""
-        if self._closed:
-            raise Conflict("The nbruns server is closed; create a new one.")
-        assistant = self._assistant_for_run(spec.assistant_id, thread_id)
-        if spec.command and spec.command.get("resume") is not None and thread_id is None:
-            raise BadRequest("You must provide a thread_id when resuming.")
+        assistant = self.check_run(thread_id, spec)
         thread = self._thread_for_run(thread_id, spec, assistant)
         tid = thread.thread_id
         run_id = str(uuid.uuid4())
@@ -340,10 +338,31 @@ class Executor:
         self._schedule(tid)
         return run, reader
 
+    def check_run(self, thread_id: str | None, spec: RunSpec) -> AssistantRecord:
+        """Raise what `create_run` would raise before it changes anything."""
+        if self._closed:
+            raise Conflict("The nbruns server is closed; create a new one.")
+        assistant = self._assistant_for_run(spec.assistant_id, thread_id)
+        if spec.command and spec.command.get("resume") is not None and thread_id is None:
+            raise BadRequest("You must provide a thread_id when resuming.")
+        if (
+            thread_id is not None
+            and thread_id not in self.store.threads
+            and spec.if_not_exists != "create"
+        ):
+            raise NotFound("Thread or assistant not found.")
+        return assistant
+
     def _assistant_for_run(self, assistant_id: str, thread_id: str | None) -> AssistantRecord:
         try:
             return self.resolve_assistant(assistant_id)
         except NotFound:
+            if not _is_uuid(assistant_id):
+                graphs = ", ".join(repr(g) for g in self.graphs.ids())
+                raise InvalidInput(
+                    f"Invalid assistant: {assistant_id!r}. Must be either an assistant UUID "
+                    f"or one of the registered graph ids: {graphs}"
+                ) from None
             raise NotFound("Thread or assistant not found.") from None
 
     def _thread_for_run(
@@ -371,11 +390,15 @@ class Executor:
     # -- runs: cancelling ----------------------------------------------------
 
     def cancel(self, thread_id: str, run_id: str, action: str) -> RunRecord:
-        run = self.store.get_run(thread_id, run_id)
+        try:
+            run = self.store.get_run(thread_id, run_id)
+        except NotFound:
+            raise NotFound("No runs found to cancel.") from None
         if run.phase not in INFLIGHT:
             raise NotFound(
-                f"No matching runs to cancel: run {run_id} already finished with status "
-                f"{public_status(run)}. Only pending or running runs can be cancelled."
+                "No matching runs to cancel. Please verify the thread ID and run IDs are "
+                "correct, and the runs haven't been deleted or completed. (Run "
+                f"{run_id} already finished with status {public_status(run)}.)"
             )
         self._cancel(run, action, f"cancelled by client (action={action})")
         return self.store.runs.get(run_id, run)
@@ -453,7 +476,7 @@ class Executor:
             result=self.store.get_thread(run.thread_id).head.values,
         )
         if action == "rollback":
-            self.store.forget_run(run.run_id)
+            self.store.forget_run(run.run_id, rolled_back=True)
             self.store.record("rolled_back", run.thread_id, run.run_id, at=now)
         else:
             self.store.replace_run(ended)
@@ -553,6 +576,7 @@ class Executor:
                 graph,
                 run,
                 stream,
+                progress=control.progress,
                 on_step=lambda nodes: self.store.record(
                     "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
                 ),
@@ -664,7 +688,7 @@ class Executor:
         now = self.clock()
         if run is not None:
             if action == "rollback":
-                self.store.forget_run(run_id)
+                self.store.forget_run(run_id, rolled_back=True)
                 self.store.record("rolled_back", thread_id, run_id, at=now)
             else:
                 self.store.replace_run(
@@ -694,7 +718,7 @@ class Executor:
         if self._holders.get(control.thread_id) == control.run_id:
             del self._holders[control.thread_id]
         self._close_stream(control.run_id)
-        self._wake_joiners(control.run_id)
+        self._wake_joiners(control.run_id, control.progress.get("values"))
         if control.thread_id in self.store.threads:
             self._schedule(control.thread_id)
 
@@ -703,10 +727,10 @@ class Executor:
         if stream is not None:
             stream.close()
 
-    def _wake_joiners(self, run_id: str) -> None:
+    def _wake_joiners(self, run_id: str, last_values: Any = None) -> None:
         waiter = self._done.pop(run_id, None)
         if waiter is not None and not waiter.done():
-            waiter.set_result(self._join_body(run_id))
+            waiter.set_result((self._join_body(run_id), last_values))
 
     def _join_body(self, run_id: str) -> Any:
         run = self.store.find_run(run_id)
@@ -717,14 +741,25 @@ class Executor:
     # -- runs: waiting and reading -------------------------------------------
 
     async def join(self, thread_id: str, run_id: str) -> Any:
-        """The run's final body, once it has finished (200-style bodies, as the reference)."""
-        run = self.store.get_run(thread_id, run_id)
-        if run.phase not in ACTIVE:
-            return self._join_body(run_id)
+        """The run's final body once it has finished; 200-style bodies, as the reference.
+
+        A run deleted by a rollback answers with `NO_RUN_BODY`, like the reference.
+        """
+        if self.store.was_rolled_back(thread_id, run_id):
+            return NO_RUN_BODY
+        self.store.get_run(thread_id, run_id)
+        body, _ = await self.outcome(run_id)
+        return body
+
+    async def outcome(self, run_id: str) -> tuple[Any, Any]:
+        """(join body, last values produced) once the run has stopped, visible or not."""
+        run = self.store.find_run(run_id)
+        if run is None or run.phase not in ACTIVE:
+            return self._join_body(run_id), None
         waiter = self._done.get(run_id)
         if waiter is None:
             waiter = self._done[run_id] = asyncio.get_running_loop().create_future()
-        # shield: one joiner giving up must not cancel the others' shared future
+        # shield: one waiter giving up must not cancel the others' shared future
         return await asyncio.shield(waiter)
 
     def reader(
@@ -750,3 +785,11 @@ class Executor:
             await asyncio.wait(list(self._tasks))
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -7,6 +7,7 @@ detail names the field, what was wrong and what is allowed.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -55,6 +56,14 @@ def describe(error: ValidationError, what: str) -> str:
         shown = "" if item["type"] == "missing" else f" (got {got!r:.80})"
         problems.append(f"{where}: {item['msg']}{shown}")
     return f"Invalid {what}: " + "; ".join(problems)
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def parse(model: type[M], raw: bytes, what: str) -> M:
@@ -119,6 +128,14 @@ class RunCreate(_Body):
 
 class ThreadCreate(_Body):
     thread_id: str | None = None
+
+    @field_validator("thread_id")
+    @classmethod
+    def _thread_uuid(cls, value: str | None) -> str | None:
+        if value is not None and not is_uuid(value):
+            raise ValueError("thread IDs must be UUIDs, as on LangGraph's server")
+        return value
+
     metadata: Json | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
     graph_id: str | None = None

@@ -72,7 +72,8 @@ class RunStream:
                 while position < len(self._events):
                     event_id, mode, event, data = self._events[position]
                     position += 1
-                    if modes is None or mode in modes:
+                    # an error reaches every reader, whatever modes it asked for
+                    if modes is None or mode in modes or mode == "error":
                         yield event_id, event, data
                 if self._closed:
                     return

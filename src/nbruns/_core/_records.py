@@ -31,7 +31,7 @@ RunPhase = Literal[
 class Head:
     """What the thread's last checkpoint says, cached so status needs no checkpointer."""
 
-    values: Any = field(default_factory=dict)
+    values: Any = None  # None until the thread has a checkpoint, as the reference shows
     next: tuple[str, ...] = ()
     interrupts: Mapping[str, Any] = field(default_factory=dict)
     checkpoint_id: str | None = None

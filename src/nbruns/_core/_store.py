@@ -48,6 +48,8 @@ class MemoryStore:
         self.runs: dict[str, RunRecord] = {}
         # thread_id -> run ids in creation order
         self.thread_runs: dict[str, list[str]] = {}
+        # run ids deleted by rollback, so join can answer like the reference
+        self.rolled_back: dict[str, str] = {}  # run_id -> thread_id
         # thread_id -> events in order
         self.timelines: dict[str, list[TimelineEvent]] = {}
         self._seq = 0
@@ -121,6 +123,7 @@ class MemoryStore:
         """Forget a thread, its runs and its timeline; return the runs it had."""
         self.get_thread(thread_id)
         runs = [self.runs.pop(run_id) for run_id in self.thread_runs.pop(thread_id, [])]
+        self.rolled_back = {r: t for r, t in self.rolled_back.items() if t != thread_id}
         del self.threads[thread_id]
         self.timelines.pop(thread_id, None)
         return runs
@@ -177,10 +180,17 @@ class MemoryStore:
         self.runs[run.run_id] = run
         return run
 
-    def forget_run(self, run_id: str) -> None:
+    def forget_run(self, run_id: str, *, rolled_back: bool = False) -> None:
         run = self.runs.pop(run_id, None)
+        if run is not None and rolled_back:
+            self.rolled_back[run_id] = run.thread_id
         if run is not None and run.thread_id in self.thread_runs:
             self.thread_runs[run.thread_id].remove(run_id)
+
+    def was_rolled_back(self, thread_id: str, run_id: str) -> bool:
+        run = self.runs.get(run_id)
+        hidden = run is not None and run.thread_id == thread_id and public_status(run) is None
+        return hidden or self.rolled_back.get(run_id) == thread_id
 
     def find_run(self, run_id: str) -> RunRecord | None:
         """The record even if clients can no longer see it (a rollback in progress)."""

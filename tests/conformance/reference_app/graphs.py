@@ -8,6 +8,7 @@ by the ``delay`` input key.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import operator
 import time
 from typing import Annotated, Any
@@ -45,7 +46,7 @@ def _chain(*names: str):
     for name in names:
         builder.add_node(name, _step(name))
     builder.add_edge(START, names[0])
-    for left, right in zip(names, names[1:], strict=False):
+    for left, right in itertools.pairwise(names):
         builder.add_edge(left, right)
     builder.add_edge(names[-1], END)
     return builder.compile()
