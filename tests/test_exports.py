@@ -6,7 +6,9 @@ import nbruns
 
 
 def test_all_is_sorted_and_complete() -> None:
-    public = sorted(n for n in dir(nbruns) if not n.startswith("_") and not _is_module(n))
+    public = sorted(
+        {n for n in dir(nbruns) if not n.startswith("_") and not _is_module(n)} | {"Playground"}
+    )
     assert nbruns.__all__ == sorted(nbruns.__all__)
     assert sorted(nbruns.__all__) == public
 
@@ -20,3 +22,10 @@ def _is_module(name: str) -> bool:
 def test_every_public_name_is_documented() -> None:
     for name in nbruns.__all__:
         assert getattr(nbruns, name).__doc__, f"nbruns.{name} has no docstring"
+
+
+def test_playground_is_imported_lazily() -> None:
+    import sys
+
+    assert nbruns.Playground.__name__ == "Playground"
+    assert "nbruns.widgets" in sys.modules

@@ -272,7 +272,7 @@ class _Api:
         return _json(len(found))
 
     async def thread_copy(self, request: Request) -> Response:
-        return _json(self._thread(self.ex.copy_thread(request.path_params["tid"])))
+        return _json(self._thread(await self.ex.copy_thread(request.path_params["tid"])))
 
     async def _state(self, thread_id: str, checkpoint_id: str | None, subgraphs: bool) -> Response:
         snapshot = await self.ex.get_state(thread_id, checkpoint_id, subgraphs=subgraphs)

@@ -1,9 +1,12 @@
-"""Rollback and copy on top of LangGraph's in-memory checkpointer.
+"""Rollback and copy on top of LangGraph's checkpointers (in-memory and SQLite).
 
-`InMemorySaver` implements `delete_thread` but not `delete_for_runs` or
-`copy_thread`, so nbruns adds them here. The saver keeps, per thread and
-namespace, checkpoints keyed by id, pending writes keyed by checkpoint, and
-channel blobs keyed by version; rollback must keep all three consistent.
+LangGraph's savers implement `delete_thread` but not `delete_for_runs` or
+`copy_thread`, so nbruns adds them here, as async methods every saver it uses
+has: `amark` (where a run starts), `aundo_run` (rollback) and `acopy_thread`.
+The in-memory saver keeps, per thread and namespace, checkpoints keyed by id,
+pending writes keyed by checkpoint, and channel blobs keyed by version; the
+SQLite saver keeps checkpoints (values inline) and writes. Rollback keeps all
+of them consistent.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-__all__ = ["Mark", "NbrunsMemorySaver"]
+__all__ = ["Mark", "NbrunsMemorySaver", "NbrunsSqliteSaver"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,15 @@ class NbrunsMemorySaver(InMemorySaver):
         for key in [k for k in self.blobs if k[0] == thread_id and k not in referenced]:
             del self.blobs[key]
 
+    async def amark(self, thread_id: str, checkpoint_id: str | None = None) -> Mark:
+        return self.mark(thread_id, checkpoint_id)
+
+    async def aundo_run(self, thread_id: str, run_id: str, mark: Mark) -> int:
+        return self.undo_run(thread_id, run_id, mark)
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        self.copy_thread(source_thread_id, target_thread_id)
+
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, write and blob of one thread to a new thread id."""
         for ns, checkpoints in self.storage.get(source_thread_id, {}).items():
@@ -86,3 +99,75 @@ class NbrunsMemorySaver(InMemorySaver):
         for (thread_id, ns, channel, version), blob in list(self.blobs.items()):
             if thread_id == source_thread_id:
                 self.blobs[(target_thread_id, ns, channel, version)] = blob
+
+
+class NbrunsSqliteSaver(AsyncSqliteSaver):
+    """AsyncSqliteSaver that can undo a run (rollback) and copy a thread, in SQL."""
+
+    async def amark(self, thread_id: str, checkpoint_id: str | None = None) -> Mark:
+        await self.setup()
+        async with self.lock:
+            if checkpoint_id is None:
+                cursor = await self.conn.execute(
+                    "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND "
+                    "checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1",
+                    (thread_id,),
+                )
+                row = await cursor.fetchone()
+                if row is None:
+                    return Mark(None, frozenset())
+                checkpoint_id = row[0]
+            cursor = await self.conn.execute(
+                "SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_ns = '' "
+                "AND checkpoint_id = ?",
+                (thread_id, checkpoint_id),
+            )
+            keys = frozenset((task_id, idx) for task_id, idx in await cursor.fetchall())
+        return Mark(checkpoint_id, keys)
+
+    async def aundo_run(self, thread_id: str, run_id: str, mark: Mark) -> int:
+        await self.setup()
+        by_run = "thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
+        async with self.lock:
+            await self.conn.execute(
+                "DELETE FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN "
+                f"(SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE {by_run})",
+                (thread_id, run_id),
+            )
+            cursor = await self.conn.execute(
+                f"DELETE FROM checkpoints WHERE {by_run}", (thread_id, run_id)
+            )
+            deleted = cursor.rowcount
+            if mark.checkpoint_id is not None:
+                cursor = await self.conn.execute(
+                    "SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_ns = '' "
+                    "AND checkpoint_id = ?",
+                    (thread_id, mark.checkpoint_id),
+                )
+                for task_id, idx in await cursor.fetchall():
+                    if (task_id, idx) not in mark.write_keys:
+                        await self.conn.execute(
+                            "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND "
+                            "checkpoint_id = ? AND task_id = ? AND idx = ?",
+                            (thread_id, mark.checkpoint_id, task_id, idx),
+                        )
+            await self.conn.commit()
+        return deleted
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await self.setup()
+        async with self.lock:
+            await self.conn.execute(
+                "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, "
+                "parent_checkpoint_id, type, checkpoint, metadata) SELECT ?, checkpoint_ns, "
+                "checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints "
+                "WHERE thread_id = ?",
+                (target_thread_id, source_thread_id),
+            )
+            await self.conn.execute(
+                "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, "
+                "idx, channel, type, value) SELECT ?, checkpoint_ns, checkpoint_id, task_id, "
+                "task_path, idx, channel, type, value FROM writes WHERE thread_id = ?",
+                (target_thread_id, source_thread_id),
+            )
+            await self.conn.commit()

@@ -66,20 +66,36 @@ def build_app(
     api_key: str | None = None,
     max_body_bytes: int | None = 10 * 1024 * 1024,
     run_timeout: float | None = None,
+    db: str | None = None,
 ) -> Starlette:
-    """An ASGI app serving `graphs`; runs are interrupted with a reason on shutdown."""
+    """An ASGI app serving `graphs`; runs are interrupted with a reason on shutdown.
+
+    With `db`, assistants, threads, runs and checkpoints live in that SQLite file.
+    """
+    from ._durable import DurableStore, open_durable
     from .demo import agent
 
-    executor = Executor(run_timeout=run_timeout)
+    store = DurableStore(db) if db else None
+    executor = Executor(store=store, run_timeout=run_timeout)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         import asyncio
 
+        durable = None
+        if db:
+            store.close()  # type: ignore[union-attr]  # reopened below with the saver
+            durable = await open_durable(db)
+            executor.store = durable.store
+            executor.use_saver(durable.saver)
         executor.install_pool(asyncio.get_running_loop())
         executor.register_graphs({"agent": agent, **graphs})
+        if durable is not None:
+            await executor.recover()
         yield
         await executor.aclose("the nbruns server shut down (nbruns serve stopped)")
+        if durable is not None:
+            await durable.aclose()
 
     app = create_app(executor, api_key=api_key, max_body_bytes=max_body_bytes)
     app.router.lifespan_context = lifespan
@@ -99,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--max-body-bytes", type=int, default=10 * 1024 * 1024, help="larger bodies get 413"
     )
     serve.add_argument("--run-timeout", type=float, help="seconds before a run ends as timeout")
+    serve.add_argument("--db", help="keep everything in this SQLite file (survives restarts)")
     args = parser.parse_args(argv)
 
     import uvicorn
@@ -109,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         api_key=args.api_key,
         max_body_bytes=args.max_body_bytes,
         run_timeout=args.run_timeout,
+        db=args.db,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import _serde
-from ._checkpoints import Mark, NbrunsMemorySaver
+from ._checkpoints import Mark, NbrunsMemorySaver, NbrunsSqliteSaver
 from ._core._lifecycle import ACTIVE, INFLIGHT, public_status, transition
 from ._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
 from ._core._store import MemoryStore
@@ -45,7 +45,8 @@ class _Control:
 
     run_id: str
     thread_id: str
-    mark: Mark
+    # taken when the task begins, before any step
+    mark: Mark = field(default_factory=lambda: Mark(None, frozenset()))
     progress: dict[str, Any] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     started: bool = False  # the task's body has begun: only then is task.cancel() safe
@@ -77,7 +78,7 @@ class Executor:
         self,
         *,
         store: MemoryStore | None = None,
-        saver: NbrunsMemorySaver | None = None,
+        saver: NbrunsMemorySaver | NbrunsSqliteSaver | None = None,
         clock: Callable[[], float] = time.time,
         run_timeout: float | None = None,
     ) -> None:
@@ -103,8 +104,18 @@ class Executor:
         self._pool = _TrackingPool()
         loop.set_default_executor(self._pool)
 
+    def use_saver(self, saver: NbrunsMemorySaver | NbrunsSqliteSaver) -> None:
+        """Swap the checkpointer; only before any graph is registered (served mode opens
+        its SQLite saver on uvicorn's loop, after the app exists)."""
+        if self.graphs.ids():
+            raise RuntimeError("use_saver must be called before graphs are registered")
+        self.saver = saver
+        self.graphs = GraphRegistry(saver)
+
     def register_graphs(self, graphs: Mapping[str, Any]) -> None:
         for graph_id in self.graphs.register(graphs):
+            if assistant_id_for_graph(graph_id) in self.store.assistants:
+                continue  # a durable store remembers it from an earlier process
             now = self.clock()
             self.store.put_assistant(
                 AssistantRecord(
@@ -117,6 +128,51 @@ class Executor:
                     name=graph_id,
                 )
             )
+
+    async def recover(self) -> None:
+        """After a restart on a durable store: settle runs the old process left behind.
+
+        Pending runs stay pending and start now. Runs that were running come back
+        as `error` with a reason saying the process stopped; runs that were stopping
+        end as they were asked to (a rollback deletes the run and its checkpoints).
+        """
+        now = self.clock()
+        for run in list(self.store.runs.values()):
+            if run.phase == "running":
+                error = {
+                    "error": "ProcessStopped",
+                    "message": "the nbruns process stopped while this run was running; "
+                    "its completed steps are kept in the thread's checkpoints",
+                }
+                self.store.replace_run(
+                    transition(
+                        run,
+                        "error",
+                        at=now,
+                        ended_at=now,
+                        ended_seq=self.store.next_seq(),
+                        error=error,
+                        result={"__error__": error},
+                    )
+                )
+                self.store.record("finished", run.thread_id, run.run_id, at=now, status="error")
+            elif run.phase == "stopping" and run.cancel_action == "rollback":
+                await self.saver.aundo_run(run.thread_id, run.run_id, Mark(None, frozenset()))
+                self.store.forget_run(run.run_id, rolled_back=True)
+                self.store.record("rolled_back", run.thread_id, run.run_id, at=now)
+            elif run.phase == "stopping":
+                self.store.replace_run(
+                    transition(
+                        run, "interrupted", at=now, ended_at=now, ended_seq=self.store.next_seq()
+                    )
+                )
+                self.store.record(
+                    "finished", run.thread_id, run.run_id, at=now, status="interrupted"
+                )
+        for thread in list(self.store.threads.values()):
+            if thread.graph_id in self.graphs:
+                await self._safe_refresh_head(thread.thread_id, self.graphs.get(thread.graph_id))
+            self._schedule(thread.thread_id)
 
     # -- assistants ----------------------------------------------------------
 
@@ -211,10 +267,10 @@ class Executor:
                 self._wake_joiners(run.run_id)
             await self.saver.adelete_thread(thread_id)
 
-    def copy_thread(self, thread_id: str) -> ThreadRecord:
+    async def copy_thread(self, thread_id: str) -> ThreadRecord:
         source = self.store.get_thread(thread_id)
         copy = self.create_thread(metadata=source.metadata, graph_id=source.graph_id)
-        self.saver.copy_thread(thread_id, copy.thread_id)
+        await self.saver.acopy_thread(thread_id, copy.thread_id)
         return self.store.replace_thread(copy.thread_id, head=source.head)
 
     def _graph_of(self, thread: ThreadRecord) -> Any:
@@ -517,8 +573,7 @@ class Executor:
             )
             return
         started = self.store.replace_run(transition(run, "running", at=now, started_at=now))
-        checkpoint_id = started.kwargs.get("checkpoint_id")
-        control = _Control(run.run_id, thread_id, self.saver.mark(thread_id, checkpoint_id))
+        control = _Control(run.run_id, thread_id)
         self._controls[run.run_id] = control
         self._holders[thread_id] = run.run_id
         self.store.record("started", thread_id, run.run_id, at=now)
@@ -569,6 +624,11 @@ class Executor:
         if control.stop_action is not None:
             await self._finalize_cancelled(control)
             return
+        try:
+            control.mark = await self.saver.amark(run.thread_id, run.kwargs.get("checkpoint_id"))
+        except asyncio.CancelledError:
+            await self._finalize_cancelled(control)
+            raise
         graph = self.graphs.get(run.graph_id)
         stream = self._streams.get(run.run_id)
         try:
@@ -680,8 +740,7 @@ class Executor:
         action = run.cancel_action if run is not None else "rollback"
         graph = self.graphs.get(run.graph_id) if run is not None else None
         if action == "rollback" and thread_id in self.store.threads:
-            if isinstance(self.saver, NbrunsMemorySaver):
-                self.saver.undo_run(thread_id, run_id, control.mark)
+            await self.saver.aundo_run(thread_id, run_id, control.mark)
         head = self.store.threads[thread_id].head if thread_id in self.store.threads else Head()
         if graph is not None and thread_id in self.store.threads:
             head = await self._safe_refresh_head(thread_id, graph)

@@ -10,6 +10,7 @@ nodes themselves. None of them can starve or deadlock it, and no
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from ._api import create_app
+from ._durable import Durable, open_durable
 from ._executor import Executor
 from ._loopthread import LoopThread
 from ._transport import AsyncBridgeTransport, SyncBridgeTransport
@@ -46,12 +48,23 @@ class Server:
         self,
         graphs: Mapping[str, Any] | None = None,
         *,
+        path: str | os.PathLike[str] | None = None,
         run_timeout: float | None = None,
     ) -> None:
         self._loop = LoopThread()
-        self.executor = Executor(run_timeout=run_timeout)
+        self.path = None if path is None else os.fspath(path)
+        self._durable: Durable | None = None
+        if self.path is None:
+            self.executor = Executor(run_timeout=run_timeout)
+        else:
+            self._durable = self._loop.run(open_durable(self.path))
+            self.executor = Executor(
+                store=self._durable.store, saver=self._durable.saver, run_timeout=run_timeout
+            )
         self._loop.call_soon(self.executor.install_pool, self._loop.loop)
         self.register({**_builtin_graphs(), **(graphs or {})})
+        if self._durable is not None:
+            self._loop.run(self.executor.recover())
         self.app = create_app(self.executor)
         self._closed = False
 
@@ -87,15 +100,20 @@ class Server:
         if self._closed:
             return
         self._closed = True
-        self._loop.run(self.executor.aclose(reason))
+        self._loop.run(self._shutdown(reason))
         self._loop.close()
 
     async def aclose(self, reason: str = "the nbruns server shut down") -> None:
         if self._closed:
             return
         self._closed = True
-        await self._loop.run_async(self.executor.aclose(reason))
+        await self._loop.run_async(self._shutdown(reason))
         self._loop.close()
+
+    async def _shutdown(self, reason: str) -> None:
+        await self.executor.aclose(reason)
+        if self._durable is not None:
+            await self._durable.aclose()
 
     def __enter__(self) -> Server:
         return self
@@ -118,24 +136,26 @@ async def _call(fn: Any, *args: Any) -> Any:
     return fn(*args)
 
 
-_default: Server | None = None
+_defaults: dict[str | None, Server] = {}
 _default_lock = threading.Lock()
 
 
-def default_server() -> Server:
-    """The process-wide server behind `get_client()` (created on first use)."""
-    global _default
+def default_server(path: str | os.PathLike[str] | None = None) -> Server:
+    """The process-wide server behind `get_client()`: one in memory, one per SQLite path."""
+    key = None if path is None else os.path.abspath(os.fspath(path))
     with _default_lock:
-        if _default is None or _default._closed:
-            _default = Server()
-            atexit.register(_default.close)
-        return _default
+        server = _defaults.get(key)
+        if server is None or server._closed:
+            server = _defaults[key] = Server(path=key)
+            atexit.register(server.close)
+        return server
 
 
 def get_client(
     graphs: Mapping[str, Any] | None = None,
     *,
     url: str | None = None,
+    path: str | os.PathLike[str] | None = None,
     api_key: str | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: httpx.Timeout | float | None = None,
@@ -144,10 +164,14 @@ def get_client(
 
     With no `url`, the client talks to this process's nbruns server, after
     registering `graphs` (graph id -> compiled graph, StateGraph or entrypoint)
-    on it. With `url`, it is `langgraph_sdk.get_client(url=...)`: a plain client
-    for `nbruns serve` or any LangGraph API server.
+    on it. With `path`, that server keeps assistants, threads, runs and
+    checkpoints in one SQLite file, and finds them there after a restart.
+    With `url`, it is `langgraph_sdk.get_client(url=...)`: a plain client for
+    `nbruns serve` or any LangGraph API server.
     """
     if url is not None:
+        if path is not None:
+            raise ValueError("path= makes the in-process server durable; it cannot go with url=")
         if graphs:
             raise ValueError(
                 "graphs= registers graphs on the in-process server; a server at url= loads "
@@ -156,7 +180,7 @@ def get_client(
         from langgraph_sdk import get_client as sdk_get_client
 
         return sdk_get_client(url=url, api_key=api_key, headers=headers, timeout=timeout)
-    server = default_server()
+    server = default_server(path)
     if graphs:
         server.register(graphs)
     client = server.client(timeout=timeout)
@@ -169,12 +193,15 @@ def get_sync_client(
     graphs: Mapping[str, Any] | None = None,
     *,
     url: str | None = None,
+    path: str | os.PathLike[str] | None = None,
     api_key: str | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: httpx.Timeout | float | None = None,
 ) -> SyncLangGraphClient:
     """The official sync LangGraph SDK client; see `get_client`. Safe inside a notebook cell."""
     if url is not None:
+        if path is not None:
+            raise ValueError("path= makes the in-process server durable; it cannot go with url=")
         if graphs:
             raise ValueError(
                 "graphs= registers graphs on the in-process server; a server at url= loads "
@@ -183,7 +210,7 @@ def get_sync_client(
         from langgraph_sdk import get_sync_client as sdk_get_sync_client
 
         return sdk_get_sync_client(url=url, api_key=api_key, headers=headers, timeout=timeout)
-    server = default_server()
+    server = default_server(path)
     if graphs:
         server.register(graphs)
     client = server.sync_client(timeout=timeout)

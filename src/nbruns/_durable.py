@@ -1,0 +1,203 @@
+"""Durable threads: the store written through to SQLite, and recovery after a restart.
+
+Assistants, threads, runs, the timeline and rollback tombstones live in
+`nbruns_*` tables of the same SQLite file as LangGraph's checkpoints. Every
+change is committed as it happens (WAL mode), so a killed process loses
+nothing that had been acknowledged. A thread's `head` is not stored: it is a
+cache of the checkpointer and is rebuilt from it on start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from ._core._records import AssistantRecord, Head, RunRecord, ThreadRecord, TimelineEvent
+from ._core._store import MemoryStore
+
+__all__ = ["Durable", "DurableStore", "open_durable"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS nbruns_assistants (assistant_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nbruns_threads (thread_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nbruns_runs (
+    run_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nbruns_timeline (
+    seq INTEGER PRIMARY KEY, thread_id TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nbruns_rolled_back (run_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL);
+"""
+
+
+def _dumps(record: Any, *, drop: tuple[str, ...] = ()) -> str:
+    body = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    for name in drop:
+        body.pop(name, None)
+    return json.dumps(body, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    # run kwargs and results are JSON already; tuples and sets only need lists
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    return repr(value)
+
+
+class DurableStore(MemoryStore):
+    """A `MemoryStore` whose every change is also committed to a SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+        self._loading = False
+        self._load()
+
+    # -- loading -----------------------------------------------------------
+
+    def _load(self) -> None:
+        self._loading = True
+        try:
+            for (body,) in self._db.execute("SELECT body FROM nbruns_assistants"):
+                self.assistants_put_raw(AssistantRecord(**json.loads(body)))
+            for (body,) in self._db.execute("SELECT body FROM nbruns_threads"):
+                data = json.loads(body)
+                record = ThreadRecord(**data, head=Head())
+                self.threads[record.thread_id] = record
+                self.thread_runs[record.thread_id] = []
+                self.timelines[record.thread_id] = []
+            for (body,) in self._db.execute("SELECT body FROM nbruns_runs ORDER BY seq"):
+                run = RunRecord(**json.loads(body))
+                if run.thread_id in self.threads:
+                    self.runs[run.run_id] = run
+                    self.thread_runs[run.thread_id].append(run.run_id)
+                self._seq = max(self._seq, run.seq, run.ended_seq or 0)
+            for (body,) in self._db.execute("SELECT body FROM nbruns_timeline ORDER BY seq"):
+                event = TimelineEvent(**json.loads(body))
+                if event.thread_id in self.timelines:
+                    self.timelines[event.thread_id].append(event)
+                self._seq = max(self._seq, event.seq)
+            self.rolled_back = dict(self._db.execute("SELECT * FROM nbruns_rolled_back"))
+        finally:
+            self._loading = False
+
+    def assistants_put_raw(self, record: AssistantRecord) -> None:
+        self.assistants[record.assistant_id] = record
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- write-through -----------------------------------------------------
+
+    def _exec(self, sql: str, params: tuple[Any, ...]) -> None:
+        if not self._loading:
+            self._db.execute(sql, params)
+
+    def put_assistant(self, record: AssistantRecord) -> AssistantRecord:
+        super().put_assistant(record)
+        self._exec(
+            "INSERT OR REPLACE INTO nbruns_assistants VALUES (?, ?)",
+            (record.assistant_id, _dumps(record)),
+        )
+        return record
+
+    def delete_assistant(self, assistant_id: str) -> None:
+        super().delete_assistant(assistant_id)
+        self._exec("DELETE FROM nbruns_assistants WHERE assistant_id = ?", (assistant_id,))
+
+    def create_thread(self, record: ThreadRecord, *, if_exists: str = "raise") -> ThreadRecord:
+        created = super().create_thread(record, if_exists=if_exists)
+        if created is record:
+            self._save_thread(record)
+        return created
+
+    def replace_thread(self, thread_id: str, **changes: Any) -> ThreadRecord:
+        record = super().replace_thread(thread_id, **changes)
+        if set(changes) - {"head", "updated_at", "state_updated_at"}:
+            self._save_thread(record)
+        return record
+
+    def _save_thread(self, record: ThreadRecord) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO nbruns_threads VALUES (?, ?)",
+            (record.thread_id, _dumps(record, drop=("head",))),
+        )
+
+    def delete_thread(self, thread_id: str) -> list[RunRecord]:
+        runs = super().delete_thread(thread_id)
+        for table in ("nbruns_threads", "nbruns_runs", "nbruns_timeline", "nbruns_rolled_back"):
+            self._exec(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+        return runs
+
+    def insert_run(self, run: RunRecord) -> RunRecord:
+        super().insert_run(run)
+        self._save_run(run)
+        return run
+
+    def replace_run(self, run: RunRecord) -> RunRecord:
+        super().replace_run(run)
+        self._save_run(run)
+        return run
+
+    def _save_run(self, run: RunRecord) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO nbruns_runs VALUES (?, ?, ?, ?)",
+            (run.run_id, run.thread_id, run.seq, _dumps(run)),
+        )
+
+    def forget_run(self, run_id: str, *, rolled_back: bool = False) -> None:
+        run = self.runs.get(run_id)
+        super().forget_run(run_id, rolled_back=rolled_back)
+        self._exec("DELETE FROM nbruns_runs WHERE run_id = ?", (run_id,))
+        if run is not None and rolled_back:
+            self._exec(
+                "INSERT OR REPLACE INTO nbruns_rolled_back VALUES (?, ?)", (run_id, run.thread_id)
+            )
+
+    def record(
+        self, kind: str, thread_id: str, run_id: str | None, *, at: float, **detail: Any
+    ) -> None:
+        super().record(kind, thread_id, run_id, at=at, **detail)
+        events = self.timelines.get(thread_id)
+        if events:
+            event = events[-1]
+            self._exec(
+                "INSERT OR REPLACE INTO nbruns_timeline VALUES (?, ?, ?)",
+                (event.seq, thread_id, _dumps(event)),
+            )
+
+
+@dataclasses.dataclass
+class Durable:
+    """The two halves of a durable server: nbruns's tables and LangGraph's checkpoints."""
+
+    store: DurableStore
+    saver: Any  # NbrunsSqliteSaver
+    conn: Any  # aiosqlite.Connection
+
+    async def aclose(self) -> None:
+        await self.conn.close()
+        self.store.close()
+
+
+async def open_durable(path: str | Path) -> Durable:
+    """Open (or create) a SQLite file for both halves; call on the server's loop."""
+    import aiosqlite
+
+    from ._checkpoints import NbrunsSqliteSaver
+
+    store = DurableStore(path)
+    conn = await aiosqlite.connect(str(path))
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA busy_timeout=5000")
+    saver = NbrunsSqliteSaver(conn)
+    await saver.setup()
+    return Durable(store=store, saver=saver, conn=conn)

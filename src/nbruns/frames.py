@@ -1,0 +1,328 @@
+"""pandas DataFrames of runs, lifecycle events, messages and checkpoints.
+
+Each `async def` takes a `langgraph_sdk` async client first and reads only
+through it, so the frames work against any LangGraph API server. nbruns adds
+`GET /nbruns/runs` and `GET /nbruns/timeline`; elsewhere the columns those
+provide (`started_at`, `ended_at`, `superseded_by`, ...) stay empty (NaT or
+None) and the timeline holds only what runs prove. pandas is imported on first
+use. Column order is fixed (the `*_COLUMNS` tuples) and an empty input gives an
+empty frame with those columns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from langgraph_sdk.client import LangGraphClient
+
+from ._viewdata import fetch_events, fetch_history, fetch_runs
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "MESSAGE_COLUMNS",
+    "RUN_COLUMNS",
+    "TIMELINE_COLUMNS",
+    "first_runs",
+    "history_frame",
+    "messages_frame",
+    "messages_frame_for",
+    "runs_frame",
+    "runs_to_frame",
+    "timeline_frame",
+    "timeline_to_frame",
+]
+
+RUN_COLUMNS = (
+    "thread_id",
+    "run_id",
+    "assistant_id",
+    "multitask_strategy",
+    "status",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "queue_wait",
+    "duration",
+    "cancel_reason",
+    "superseded_by",
+)
+TIMELINE_COLUMNS = (
+    "seq",
+    "at",
+    "thread_id",
+    "run_id",
+    "kind",
+    "status",
+    "strategy",
+    "action",
+    "by",
+    "reason",
+    "nodes",
+    "after_seconds",
+    "as_node",
+    "detail",
+)
+MESSAGE_COLUMNS = (
+    "position",
+    "type",
+    "name",
+    "content",
+    "tool_calls",
+    "tool_call_id",
+    "id",
+    "run_id",
+)
+HISTORY_COLUMNS = (
+    "step",
+    "source",
+    "run_id",
+    "next",
+    "n_messages",
+    "created_at",
+    "checkpoint_id",
+)
+
+
+def _pandas() -> Any:
+    import pandas
+
+    return pandas
+
+
+def _frame(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """A frame whose columns are object-typed (None for missing) in `columns` order."""
+    pd = _pandas()
+    rows = list(rows)
+    return pd.DataFrame(
+        {c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns},
+        columns=list(columns),
+    )
+
+
+def _utc(frame: pd.DataFrame, *columns: str) -> None:
+    pd = _pandas()
+    for c in columns:
+        frame[c] = pd.to_datetime(frame[c], utc=True, format="ISO8601").astype(
+            "datetime64[us, UTC]"
+        )
+
+
+# -- runs ---------------------------------------------------------------------
+
+
+def runs_to_frame(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The runs frame of run dicts as the API sends them (see `runs_frame`)."""
+    frame = _frame(runs, RUN_COLUMNS)
+    _utc(frame, "created_at", "started_at", "ended_at")
+    frame["queue_wait"] = frame["started_at"] - frame["created_at"]
+    frame["duration"] = frame["ended_at"] - frame["started_at"]
+    frame = frame.sort_values(["created_at", "run_id"], kind="stable", na_position="first")
+    return frame.reset_index(drop=True)
+
+
+async def runs_frame(client: LangGraphClient, thread_id: str | None = None) -> pd.DataFrame:
+    """One row per run of `thread_id` (default: every thread), oldest first.
+
+    Columns: thread_id, run_id, assistant_id, multitask_strategy (the strategy
+    the run was created with), status, created_at, started_at, ended_at
+    (UTC timestamps), queue_wait (started_at - created_at), duration
+    (ended_at - started_at), cancel_reason, superseded_by (the run that
+    interrupted or rolled it back). Runs deleted by a rollback are not here;
+    `timeline_frame` shows them as `rolled_back`. On servers other than nbruns
+    started_at, ended_at, queue_wait, duration, cancel_reason and superseded_by
+    are empty unless the server sends them.
+    """
+    return runs_to_frame(await fetch_runs(client, None if thread_id is None else [thread_id]))
+
+
+# -- timeline -----------------------------------------------------------------
+
+_KNOWN_EVENT_KEYS = frozenset(TIMELINE_COLUMNS)
+
+
+def timeline_to_frame(events: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The timeline frame of event dicts as `GET /nbruns/timeline` sends them."""
+    rows = []
+    for e in events:
+        row = dict(e)
+        if isinstance(row.get("nodes"), list):
+            row["nodes"] = tuple(row["nodes"])
+        extra = {k: v for k, v in e.items() if k not in _KNOWN_EVENT_KEYS}
+        row["detail"] = extra or None
+        rows.append(row)
+    frame = _frame(rows, TIMELINE_COLUMNS)
+    frame["seq"] = frame["seq"].astype("Int64")
+    frame["after_seconds"] = frame["after_seconds"].astype("Float64")
+    _utc(frame, "at")
+    return frame
+
+
+async def timeline_frame(client: LangGraphClient, thread_id: str | None = None) -> pd.DataFrame:
+    """One row per lifecycle event of `thread_id` (default: every thread), in order.
+
+    Columns: seq, at (UTC), thread_id, run_id, kind, status, strategy, action,
+    by, reason, nodes, after_seconds, as_node, detail (any other keys). Kinds:
+    `created` (strategy, after_seconds), `started`, `step` (nodes: tuple of
+    node names), `superseded` (action, by, reason), `cancelled` (action,
+    reason), `finished` (status), `rolled_back`, `rejected` (strategy; run_id
+    is None: no run was made), `state_updated` (as_node). On servers other
+    than nbruns only `created` (at created_at) and `finished` (at updated_at)
+    rows exist, derived from the runs; seq is empty.
+    """
+    ids = None if thread_id is None else [thread_id]
+    return timeline_to_frame(await fetch_events(client, ids))
+
+
+# -- messages -----------------------------------------------------------------
+
+
+def _field(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+
+def _call(name: Any, args: Any) -> str:
+    if isinstance(args, str):
+        try:
+            args = json.loads(args)
+        except ValueError:
+            return f"{name}({args})"
+    if isinstance(args, Mapping):
+        inner = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items())
+    else:
+        inner = "" if args is None else json.dumps(args, ensure_ascii=False)
+    return f"{name}({inner})"
+
+
+def _text(content: Any) -> str:
+    """Message content as text: list content flattened, tool_use blocks as calls."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return str(content)
+    parts = []
+    for block in content:
+        kind = _field(block, "type") if not isinstance(block, str) else "text"
+        if isinstance(block, str):
+            parts.append(block)
+        elif kind == "text":
+            parts.append(str(_field(block, "text") or ""))
+        elif kind == "tool_use":
+            parts.append("tool_use:" + _call(_field(block, "name"), _field(block, "input")))
+        else:
+            parts.append(f"[{kind}]")
+    return "\n".join(p for p in parts if p)
+
+
+def _messages_of(state_or_values: Any) -> list[Any]:
+    found = state_or_values
+    if isinstance(found, Mapping) and "values" in found:
+        found = found["values"]
+    if isinstance(found, Mapping):
+        found = found.get("messages")
+    return list(found) if isinstance(found, list | tuple) else []
+
+
+def messages_frame(
+    state_or_values: Any, *, run_ids: Mapping[str, str | None] | None = None
+) -> pd.DataFrame:
+    """One row per message of a thread state (`threads.get_state`), its `values`, or a list.
+
+    Columns: position (0-based), type (human, ai, tool, ...), name, content
+    (text; list content flattened, `tool_use` blocks as `tool_use:name(args)`),
+    tool_calls (list of "name(args)"), tool_call_id, id, run_id (from
+    `run_ids`, message id -> run id; `messages_frame_for` computes it).
+    """
+    rows = []
+    for position, m in enumerate(_messages_of(state_or_values)):
+        calls = _field(m, "tool_calls") or []
+        message_id = _field(m, "id")
+        rows.append(
+            {
+                "position": position,
+                "type": _field(m, "type") or _field(m, "role"),
+                "name": _field(m, "name"),
+                "content": _text(_field(m, "content")),
+                "tool_calls": [_call(_field(c, "name"), _field(c, "args")) for c in calls],
+                "tool_call_id": _field(m, "tool_call_id"),
+                "id": message_id,
+                "run_id": (run_ids or {}).get(message_id) if message_id is not None else None,
+            }
+        )
+    frame = _frame(rows, MESSAGE_COLUMNS)
+    frame["position"] = frame["position"].astype("int64")
+    return frame
+
+
+def first_runs(history: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+    """Message id -> run_id of the oldest checkpoint in `history` (newest first) holding it.
+
+    If the history does not reach the thread's first checkpoint, the messages
+    already in its oldest checkpoint map to None: who added them is unknown.
+    """
+    found: dict[str, str | None] = {}
+    for state in reversed(history):
+        run_id = (state.get("metadata") or {}).get("run_id")
+        for m in _messages_of(state):
+            message_id = _field(m, "id")
+            if message_id is not None and message_id not in found:
+                found[message_id] = run_id
+    if history and history[-1].get("parent_checkpoint_id"):
+        for m in _messages_of(history[-1]):
+            if _field(m, "id") is not None:
+                found[_field(m, "id")] = None
+    return found
+
+
+async def messages_frame_for(
+    client: LangGraphClient, thread_id: str, *, limit: int = 200
+) -> pd.DataFrame:
+    """`messages_frame` of a thread's current state, with run_id from its history.
+
+    Walks up to `limit` checkpoints of `threads.get_history`; each message's
+    run_id is the `metadata.run_id` of the first checkpoint that holds it.
+    """
+    state = await client.threads.get_state(thread_id)
+    history = await fetch_history(client, thread_id, limit=limit)
+    return messages_frame(state, run_ids=first_runs(history))
+
+
+# -- history ------------------------------------------------------------------
+
+
+async def history_frame(client: LangGraphClient, thread_id: str, limit: int = 100) -> pd.DataFrame:
+    """One row per checkpoint of a thread (up to `limit` newest), oldest first.
+
+    Columns: step, source (input, loop, update, fork), run_id (of the run that
+    wrote it; None for `threads.update_state`), next (tuple of node names),
+    n_messages (empty if the state has no `messages`), created_at (UTC),
+    checkpoint_id.
+    """
+    rows = []
+    for state in reversed(await fetch_history(client, thread_id, limit=limit)):
+        metadata = state.get("metadata") or {}
+        values = state.get("values")
+        messages = values.get("messages") if isinstance(values, Mapping) else None
+        rows.append(
+            {
+                "step": metadata.get("step"),
+                "source": metadata.get("source"),
+                "run_id": metadata.get("run_id"),
+                "next": tuple(state.get("next") or ()),
+                "n_messages": len(messages) if isinstance(messages, list) else None,
+                "created_at": state.get("created_at"),
+                "checkpoint_id": state.get("checkpoint_id")
+                or (state.get("checkpoint") or {}).get("checkpoint_id"),
+            }
+        )
+    frame = _frame(rows, HISTORY_COLUMNS)
+    frame["step"] = frame["step"].astype("Int64")
+    frame["n_messages"] = frame["n_messages"].astype("Int64")
+    _utc(frame, "created_at")
+    return frame
