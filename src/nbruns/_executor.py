@@ -14,7 +14,7 @@ import contextvars
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import _serde
@@ -26,8 +26,9 @@ from ._core._strategies import Reject, Supersede, decide
 from ._drive import drive, error_body
 from ._errors import BadRequest, Conflict, InvalidInput, NotFound
 from ._graphs import GraphRegistry
-from ._runspec import RunSpec, assistant_id_for_graph, run_kwargs, thread_config
+from ._runspec import RunSpec, assistant_id_for_graph, run_kwargs
 from ._runstream import RunStream
+from ._threads import ThreadOps
 
 __all__ = ["NO_RUN_BODY", "Executor", "RunSpec"]
 
@@ -71,7 +72,7 @@ class _TrackingPool(concurrent.futures.ThreadPoolExecutor):
         return future
 
 
-class Executor:
+class Executor(ThreadOps):
     """Runs, threads and assistants on one event loop, over a `MemoryStore`."""
 
     def __init__(
@@ -173,173 +174,6 @@ class Executor:
             if thread.graph_id in self.graphs:
                 await self._safe_refresh_head(thread.thread_id, self.graphs.get(thread.graph_id))
             self._schedule(thread.thread_id)
-
-    # -- assistants ----------------------------------------------------------
-
-    def resolve_assistant(self, assistant_id: str) -> AssistantRecord:
-        if assistant_id in self.graphs and assistant_id not in self.store.assistants:
-            assistant_id = assistant_id_for_graph(assistant_id)
-        return self.store.get_assistant(assistant_id)
-
-    def create_assistant(
-        self,
-        graph_id: str,
-        *,
-        assistant_id: str | None = None,
-        config: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        if_exists: str = "raise",
-        name: str | None = None,
-        description: str | None = None,
-    ) -> AssistantRecord:
-        self.graphs.get(graph_id)
-        assistant_id = assistant_id or str(uuid.uuid4())
-        existing = self.store.assistants.get(assistant_id)
-        if existing is not None:
-            if if_exists == "do_nothing":
-                return existing
-            raise Conflict(f"Assistant {assistant_id} already exists.")
-        now = self.clock()
-        return self.store.put_assistant(
-            AssistantRecord(
-                assistant_id=assistant_id,
-                graph_id=graph_id,
-                created_at=now,
-                updated_at=now,
-                config=dict(config or {}),
-                context=dict(context or {}),
-                metadata=dict(metadata or {}),
-                name=name or graph_id,
-                description=description,
-            )
-        )
-
-    def update_assistant(self, assistant_id: str, **changes: Any) -> AssistantRecord:
-        current = self.resolve_assistant(assistant_id)
-        if "graph_id" in changes and changes["graph_id"] is not None:
-            self.graphs.get(changes["graph_id"])
-        fields = {k: v for k, v in changes.items() if v is not None}
-        if "metadata" in fields:
-            fields["metadata"] = {**current.metadata, **fields["metadata"]}
-        updated = replace(current, **fields, updated_at=self.clock(), version=current.version + 1)
-        return self.store.put_assistant(updated)
-
-    # -- threads -------------------------------------------------------------
-
-    def create_thread(
-        self,
-        *,
-        thread_id: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        if_exists: str = "raise",
-        graph_id: str | None = None,
-        temporary: bool = False,
-    ) -> ThreadRecord:
-        now = self.clock()
-        record = ThreadRecord(
-            thread_id=thread_id or str(uuid.uuid4()),
-            created_at=now,
-            updated_at=now,
-            state_updated_at=now,
-            metadata={**(metadata or {}), **({"graph_id": graph_id} if graph_id else {})},
-            graph_id=graph_id,
-            temporary=temporary,
-        )
-        return self.store.create_thread(record, if_exists=if_exists)
-
-    def update_thread(self, thread_id: str, metadata: Mapping[str, Any]) -> ThreadRecord:
-        thread = self.store.get_thread(thread_id)
-        return self.store.replace_thread(
-            thread_id, metadata={**thread.metadata, **metadata}, updated_at=self.clock()
-        )
-
-    async def delete_thread(self, thread_id: str) -> None:
-        """Stop the thread's runs (awaited: no orphans keep running), then forget it all."""
-        self.store.get_thread(thread_id)
-        await self._stop_all(
-            [r for r in self.store.runs_of(thread_id) if r.phase in ACTIVE],
-            "rollback",
-            "thread deleted",
-        )
-        if thread_id in self.store.threads:
-            for run in self.store.delete_thread(thread_id):
-                self._wake_joiners(run.run_id)
-            await self.saver.adelete_thread(thread_id)
-
-    async def copy_thread(self, thread_id: str) -> ThreadRecord:
-        source = self.store.get_thread(thread_id)
-        copy = self.create_thread(metadata=source.metadata, graph_id=source.graph_id)
-        await self.saver.acopy_thread(thread_id, copy.thread_id)
-        return self.store.replace_thread(copy.thread_id, head=source.head)
-
-    def _graph_of(self, thread: ThreadRecord) -> Any:
-        return self.graphs.get(thread.graph_id) if thread.graph_id else None
-
-    async def get_state(
-        self, thread_id: str, checkpoint_id: str | None = None, *, subgraphs: bool = False
-    ) -> Any:
-        thread = self.store.get_thread(thread_id)
-        graph = self._graph_of(thread)
-        if graph is None:
-            return None
-        config = thread_config(thread_id, checkpoint_id)
-        if checkpoint_id is not None and await self.saver.aget_tuple(config) is None:
-            raise NotFound(f"Checkpoint {checkpoint_id} not found in thread {thread_id}.")
-        return await graph.aget_state(config, subgraphs=subgraphs)
-
-    async def get_history(
-        self,
-        thread_id: str,
-        *,
-        limit: int = 10,
-        before: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        checkpoint_id: str | None = None,
-    ) -> list[Any]:
-        thread = self.store.get_thread(thread_id)
-        graph = self._graph_of(thread)
-        if graph is None:
-            return []
-        return [
-            s
-            async for s in graph.aget_state_history(
-                thread_config(thread_id, checkpoint_id),
-                limit=limit,
-                before=thread_config(thread_id, before) if before else None,
-                filter=dict(metadata) if metadata else None,
-            )
-        ]
-
-    async def update_state(
-        self,
-        thread_id: str,
-        values: Any,
-        *,
-        as_node: str | None = None,
-        checkpoint_id: str | None = None,
-    ) -> Mapping[str, Any]:
-        thread = self.store.get_thread(thread_id)
-        if any(r.phase in ACTIVE for r in self.store.runs_of(thread_id)):
-            raise Conflict(
-                f"Thread {thread_id} has in-flight runs; update its state once they finish "
-                "(join them) or cancel them."
-            )
-        graph = self._graph_of(thread)
-        if graph is None:
-            raise Conflict(
-                f"Thread {thread_id} has no graph yet: start a run on it first, so nbruns "
-                "knows which graph's state schema to apply the update to."
-            )
-        try:
-            config = await graph.aupdate_state(
-                thread_config(thread_id, checkpoint_id), values, as_node=as_node
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput(f"update_state failed: {exc}") from exc
-        await self._refresh_head(thread_id, graph)
-        self.store.record("state_updated", thread_id, None, at=self.clock(), as_node=as_node)
-        return config["configurable"]
 
     # -- runs: creating ------------------------------------------------------
 
@@ -658,28 +492,6 @@ class Executor:
                 await self._finalize_cancelled(control)
             else:
                 await self._finalize(control, graph, "success", result=outcome)
-
-    async def _safe_refresh_head(self, thread_id: str, graph: Any) -> Head:
-        """Refresh the cached head; a broken checkpoint must not leave a run unfinished."""
-        try:
-            return await self._refresh_head(thread_id, graph)
-        except Exception:  # the run still finishes; its thread shows the old head
-            return self.store.threads[thread_id].head
-
-    async def _refresh_head(self, thread_id: str, graph: Any) -> Head:
-        snapshot = await graph.aget_state(thread_config(thread_id))
-        head = Head(
-            values=snapshot.values,
-            next=tuple(snapshot.next),
-            interrupts={
-                t.id: [_serde.jsonable(i) for i in t.interrupts]
-                for t in snapshot.tasks
-                if t.interrupts
-            },
-            checkpoint_id=(snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
-        )
-        self.store.set_head(thread_id, head, at=self.clock())
-        return head
 
     async def _finalize(
         self,
