@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run all of it:
-# unit and API tests, notebooks under nbval, and the JupyterLab browser test.
+# lint and types, unit/API/property/served/conformance tests (the conformance suite
+# builds the reference server's virtualenv itself), the browser test, and the notebooks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,8 @@ fi
 
 python -m pip install -q --disable-pip-version-check -e ".[test]"
 
+python -m ruff check src tests bench scripts
+python -m mypy
 python -m pytest tests "$@"
-python -m pytest -p no:cacheprovider --nbval notebooks/double-texting.ipynb \
+python -m pytest -p no:cacheprovider --nbval notebooks/ \
     --nbval-sanitize-with notebooks/nbval-sanitize.cfg --nbval-current-env

@@ -347,7 +347,7 @@ class _Api:
             assistant_id=b.assistant_id,
             input=b.input,
             command=b.command.model_dump(exclude_none=True) if b.command else None,
-            stream_mode=tuple(b.stream_mode),  # type: ignore[arg-type]
+            stream_mode=tuple(b.stream_mode),
             stream_subgraphs=b.stream_subgraphs,
             stream_resumable=b.stream_resumable,
             metadata=b.metadata or {},

@@ -171,7 +171,7 @@ class Executor(ThreadOps):
                     "finished", run.thread_id, run.run_id, at=now, status="interrupted"
                 )
         for thread in list(self.store.threads.values()):
-            if thread.graph_id in self.graphs:
+            if thread.graph_id is not None and thread.graph_id in self.graphs:
                 await self._safe_refresh_head(thread.thread_id, self.graphs.get(thread.graph_id))
             self._schedule(thread.thread_id)
 

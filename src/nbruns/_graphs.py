@@ -14,7 +14,7 @@ from ._errors import InvalidInput, NotFound
 __all__ = ["GraphRegistry", "as_pregel"]
 
 
-def as_pregel(graph_id: str, graph: Any) -> Pregel:
+def as_pregel(graph_id: str, graph: Any) -> Pregel[Any, Any, Any, Any]:
     """Accept what a notebook builds: a compiled graph, an entrypoint, or a StateGraph."""
     if isinstance(graph, StateGraph):
         graph = graph.compile()
@@ -31,7 +31,7 @@ class GraphRegistry:
 
     def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
         self.saver = saver
-        self._graphs: dict[str, Pregel] = {}
+        self._graphs: dict[str, Pregel[Any, Any, Any, Any]] = {}
 
     def register(self, graphs: Mapping[str, Any]) -> list[str]:
         """Add or replace graphs; return the ids that are new."""
@@ -41,7 +41,7 @@ class GraphRegistry:
             self._graphs[gid] = graph.copy(update={"checkpointer": self.saver})
         return added
 
-    def get(self, graph_id: str) -> Pregel:
+    def get(self, graph_id: str) -> Pregel[Any, Any, Any, Any]:
         try:
             return self._graphs[graph_id]
         except KeyError:

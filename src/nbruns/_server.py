@@ -179,7 +179,7 @@ def get_client(
             )
         from langgraph_sdk import get_client as sdk_get_client
 
-        return sdk_get_client(url=url, api_key=api_key, headers=headers, timeout=timeout)
+        return sdk_get_client(url=url, api_key=api_key, headers=headers, timeout=timeout)  # type: ignore[arg-type]
     server = default_server(path)
     if graphs:
         server.register(graphs)
@@ -209,7 +209,7 @@ def get_sync_client(
             )
         from langgraph_sdk import get_sync_client as sdk_get_sync_client
 
-        return sdk_get_sync_client(url=url, api_key=api_key, headers=headers, timeout=timeout)
+        return sdk_get_sync_client(url=url, api_key=api_key, headers=headers, timeout=timeout)  # type: ignore[arg-type]
     server = default_server(path)
     if graphs:
         server.register(graphs)

@@ -201,7 +201,8 @@ class ThreadOps:
             raise InvalidInput(f"update_state failed: {exc}") from exc
         await self._refresh_head(thread_id, graph)
         self.store.record("state_updated", thread_id, None, at=self.clock(), as_node=as_node)
-        return config["configurable"]
+        configurable: Mapping[str, Any] = config["configurable"]
+        return configurable
 
     async def _safe_refresh_head(self, thread_id: str, graph: Any) -> Head:
         """Refresh the cached head; a broken checkpoint must not leave a run unfinished."""

@@ -376,7 +376,8 @@ class AsyncBridgeTransport(_BridgeTransportBase, httpx.AsyncBaseTransport):
                 self.app,
                 self._scope(request),
                 body,
-                functools.partial(caller_loop.call_soon_threadsafe, responses.put_nowait),
+                # deliver on the caller's loop; typeshed cannot see through this partial
+                functools.partial(caller_loop.call_soon_threadsafe, responses.put_nowait),  # type: ignore[arg-type]
                 server_loop,
                 self.disconnect_grace,
                 local=False,

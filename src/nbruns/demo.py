@@ -203,23 +203,45 @@ class ScriptedWeatherModel(BaseChatModel):
             chunk = AIMessageChunk(id=reply.id, chunk_position=last, **piece)
             yield ChatGenerationChunk(message=chunk)
 
-    def _generate(self, messages: list[BaseMessage], **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         """Think for ``latency`` seconds (blocking), then reply."""
         time.sleep(self.latency)
         return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
 
-    async def _agenerate(self, messages: list[BaseMessage], **kwargs: Any) -> ChatResult:
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         """Think for ``latency`` seconds (cancellable), then reply."""
         await asyncio.sleep(self.latency)
         return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
 
-    def _stream(self, messages: list[BaseMessage], **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         """Think for ``latency`` seconds (blocking), then stream the reply."""
         time.sleep(self.latency)
         yield from self._chunks(messages)
 
     async def _astream(
-        self, messages: list[BaseMessage], **kwargs: Any
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         """Think for ``latency`` seconds (cancellable), then stream the reply."""
         await asyncio.sleep(self.latency)
