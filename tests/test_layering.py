@@ -39,6 +39,7 @@ STDLIB_ALLOWED = {
     "itertools",
     "functools",
     "math",
+    "json",
 }
 
 

@@ -52,8 +52,10 @@ _HEARTBEAT_SECONDS = 5.0
 
 
 def _json(data: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    # join bodies are kept encoded: send those bytes as they are
+    content = data if isinstance(data, bytes) else _serde.dumps(data)
     return Response(
-        _serde.dumps(data), status_code=status_code, media_type="application/json", headers=headers
+        content, status_code=status_code, media_type="application/json", headers=headers
     )
 
 
@@ -260,7 +262,11 @@ class _Api:
         if b.values:
             from ._core._store import matches
 
-            found = [t for t in found if matches(_serde.jsonable(t.head.values), b.values)]
+            found = [
+                t
+                for t in found
+                if t.head.values is not None and matches(_serde.loads(t.head.values), b.values)
+            ]
             found = found[b.offset : b.offset + b.limit]
         return _json([self._thread(t) for t in found])
 
@@ -403,11 +409,10 @@ class _Api:
     async def run_wait(self, request: Request) -> Response:
         thread_id, b, spec = await self._parse_run(request)
         run, _ = self.ex.create_run(thread_id, spec)
-        return StreamingResponse(
-            self._wait_body(
-                run.thread_id, run.run_id, cancel_on_disconnect=b.on_disconnect == "cancel"
-            ),
-            media_type="application/json",
+        return await self._wait_response(
+            run.thread_id,
+            run.run_id,
+            cancel_on_disconnect=b.on_disconnect == "cancel",
             headers=self._run_headers(run.thread_id, run.run_id, "/join"),
         )
 
@@ -459,9 +464,7 @@ class _Api:
         run = self.ex.store.get_run(tid, rid)
         if run.phase not in ("pending", "running", "stopping"):
             return _json(await self.ex.join(tid, rid))
-        return StreamingResponse(
-            self._wait_body(tid, rid, cancel_on_disconnect=False), media_type="application/json"
-        )
+        return await self._wait_response(tid, rid, cancel_on_disconnect=False)
 
     async def run_join_stream(self, request: Request) -> Response:
         tid, rid = request.path_params["tid"], request.path_params["rid"]
@@ -521,20 +524,46 @@ class _Api:
 
     # -- bodies that wait ---------------------------------------------------
 
-    async def _wait_body(
-        self, thread_id: str, run_id: str, *, cancel_on_disconnect: bool
-    ) -> AsyncIterator[bytes]:
+    async def _wait_response(
+        self,
+        thread_id: str,
+        run_id: str,
+        *,
+        cancel_on_disconnect: bool,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """The run's final body; a plain response when it comes within a heartbeat interval
+        (the common case), else a streamed one that keeps the connection alive meanwhile."""
         join = asyncio.ensure_future(self.ex.outcome(run_id))
+        if not cancel_on_disconnect:
+            # waiting here cannot notice a disconnect, so only when nobody asked to
+            try:
+                done, _ = await asyncio.wait({join}, timeout=_HEARTBEAT_SECONDS)
+            except asyncio.CancelledError:
+                join.cancel()
+                raise
+            if done:
+                return _json(_final_body(*join.result()), headers=headers)
+        return StreamingResponse(
+            self._wait_body(thread_id, run_id, join, cancel_on_disconnect=cancel_on_disconnect),
+            media_type="application/json",
+            headers=headers,
+        )
+
+    async def _wait_body(
+        self,
+        thread_id: str,
+        run_id: str,
+        join: asyncio.Future[tuple[Any, Any]],
+        *,
+        cancel_on_disconnect: bool,
+    ) -> AsyncIterator[bytes]:
         try:
             while True:
                 done, _ = await asyncio.wait({join}, timeout=_HEARTBEAT_SECONDS)
                 if done:
-                    body, last_values = join.result()
-                    if body is NO_RUN_BODY:
-                        # rolled back under the caller: like the reference, answer with
-                        # the last values the run produced rather than an error
-                        body = _serde.jsonable(last_values) if last_values is not None else {}
-                    yield _serde.dumps(body)
+                    body = _final_body(*join.result())
+                    yield body if isinstance(body, bytes) else _serde.dumps(body)
                     return
                 yield b"\n"  # keeps proxies from timing out an idle response; JSON allows it
         finally:
@@ -566,6 +595,14 @@ class _Api:
                 await reader.aclose()  # type: ignore[attr-defined]
             if not finished and cancel_on_disconnect:
                 _cancel_quietly(self.ex, thread_id, run_id)
+
+
+def _final_body(body: Any, last_values: Any) -> Any:
+    if body is NO_RUN_BODY:
+        # rolled back under the caller: like the reference, answer with the last
+        # values the run produced rather than an error
+        return last_values if last_values is not None else {}
+    return body
 
 
 def _cancel_quietly(executor: Executor, thread_id: str, run_id: str) -> None:

@@ -57,6 +57,8 @@ async def drive(
                         progress["values"] = chunk
                 elif mode == "updates" and isinstance(chunk, dict):
                     # interrupts come in both values and updates chunks: take them once
+                    if "__interrupt__" in chunk:
+                        progress["paused"] = True  # a breakpoint or interrupt(): next is set
                     for item in chunk.get("__interrupt__", ()):
                         key = getattr(item, "id", None) or repr(item)
                         if key not in seen_interrupts:

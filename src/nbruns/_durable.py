@@ -41,9 +41,11 @@ def _dumps(record: Any, *, drop: tuple[str, ...] = ()) -> str:
 
 
 def _plain(value: Any) -> Any:
-    # run kwargs and results are JSON already; tuples and sets only need lists
+    # run kwargs are JSON already; tuples and sets only need lists
     if isinstance(value, tuple | set | frozenset):
         return list(value)
+    if isinstance(value, bytes):  # a join body: JSON bytes, kept as text
+        return value.decode()
     return repr(value)
 
 
@@ -75,7 +77,10 @@ class DurableStore(MemoryStore):
                 self.thread_runs[record.thread_id] = []
                 self.timelines[record.thread_id] = []
             for (body,) in self._db.execute("SELECT body FROM nbruns_runs ORDER BY seq"):
-                run = RunRecord(**json.loads(body))
+                data = json.loads(body)
+                if data.get("result") is not None:
+                    data["result"] = data["result"].encode()
+                run = RunRecord(**data)
                 if run.thread_id in self.threads:
                     self.runs[run.run_id] = run
                     self.thread_runs[run.thread_id].append(run.run_id)

@@ -153,7 +153,7 @@ class Executor(ThreadOps):
                         ended_at=now,
                         ended_seq=self.store.next_seq(),
                         error=error,
-                        result={"__error__": error},
+                        result=_serde.dumps({"__error__": error}),
                     )
                 )
                 self.store.record("finished", run.thread_id, run.run_id, at=now, status="error")
@@ -504,18 +504,26 @@ class Executor(ThreadOps):
     ) -> None:
         thread_id, run_id = control.thread_id, control.run_id
         run = self.store.runs[run_id]
-        if thread_id in self.store.threads:
+        values = result["values"] if result else None
+        clean = status == "success" and values is not None and not result.get("paused")
+        head = Head()
+        if clean and thread_id in self.store.threads:
+            # a run that ended without pausing left nothing to do: its last values are
+            # the head, so skip reloading the checkpoint it just wrote
+            head = Head(values=_serde.dumps(values))
+            self.store.set_head(thread_id, head, at=self.clock())
+        elif thread_id in self.store.threads:
             head = await self._safe_refresh_head(thread_id, graph)
+        body: bytes | None
+        if status != "success":
+            body = _serde.dumps({"__error__": dict(error or {})})
+        elif result["interrupts"]:
+            merged = dict(values) if isinstance(values, Mapping) else {}
+            body = _serde.dumps({**merged, "__interrupt__": result["interrupts"]})
+        elif clean:
+            body = head.values
         else:
-            head = Head()
-        if status == "success":
-            body = _serde.jsonable(
-                result["values"] if result["values"] is not None else head.values
-            )
-            if result["interrupts"]:
-                body = {**(body or {}), "__interrupt__": _serde.jsonable(result["interrupts"])}
-        else:
-            body = {"__error__": dict(error or {})}
+            body = _serde.dumps(values) if values is not None else head.values
         now = self.clock()
         self.store.replace_run(
             transition(
@@ -569,7 +577,7 @@ class Executor(ThreadOps):
                         at=now,
                         ended_at=now,
                         ended_seq=self.store.next_seq(),
-                        result=_serde.jsonable(head.values),
+                        result=head.values,
                     )
                 )
                 self.store.record("finished", thread_id, run_id, at=now, status="interrupted")

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "iso", "jsonable", "loads"]
+__all__ = ["dumps", "iso", "jsonable", "loads", "raw"]
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
@@ -41,6 +41,11 @@ def _default(obj: Any) -> Any:
 
 def dumps(obj: Any) -> bytes:
     return orjson.dumps(obj, default=_default, option=_OPTIONS)
+
+
+def raw(data: bytes) -> orjson.Fragment:
+    """Already-encoded JSON, embedded as it is when the surrounding object is dumped."""
+    return orjson.Fragment(data)
 
 
 def loads(data: bytes | str) -> Any:

@@ -214,7 +214,7 @@ class ThreadOps:
     async def _refresh_head(self, thread_id: str, graph: Any) -> Head:
         snapshot = await graph.aget_state(thread_config(thread_id))
         head = Head(
-            values=snapshot.values,
+            values=_serde.dumps(snapshot.values),
             next=tuple(snapshot.next),
             interrupts={
                 t.id: [_serde.jsonable(i) for i in t.interrupts]

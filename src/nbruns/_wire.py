@@ -52,7 +52,7 @@ def thread_json(store: MemoryStore, t: ThreadRecord) -> dict[str, Any]:
         "metadata": t.metadata,
         "config": t.config,
         "status": status,
-        "values": t.head.values,
+        "values": None if t.head.values is None else _serde.raw(t.head.values),
         "interrupts": t.head.interrupts,
         "error": error,
     }

@@ -109,8 +109,8 @@ def finished(phase: RunPhase, ended_seq: int, run_id: str) -> RunRecord:
     return run(phase, run_id=run_id, ended_seq=ended_seq, ended_at=float(ended_seq))
 
 
-HEAD_IDLE = Head(values={"x": 1}, next=())
-HEAD_NEXT = Head(values={"x": 1}, next=("b",))
+HEAD_IDLE = Head(values=b'{"x": 1}', next=())
+HEAD_NEXT = Head(values=b'{"x": 1}', next=("b",))
 
 
 @pytest.mark.parametrize(

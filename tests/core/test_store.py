@@ -107,7 +107,7 @@ def test_search_threads_filters(store: MemoryStore) -> None:
     assert store.search_threads(metadata={"user": "nobody"}) == []
     assert [t.thread_id for t in store.search_threads(ids=["t1", "t2"])] == ["t2", "t1"]
     store.insert_run(make_run(store, "r1", thread_id="t2", phase="running"))
-    store.set_head("t3", Head(values={"a": 1}, next=("b",)), at=5.0)
+    store.set_head("t3", Head(values=b'{"a": 1}', next=("b",)), at=5.0)
     assert [t.thread_id for t in store.search_threads(status="busy")] == ["t2"]
     assert [t.thread_id for t in store.search_threads(status="interrupted")] == ["t3"]
     assert [t.thread_id for t in store.search_threads(status="idle")] == ["t1"]
@@ -121,9 +121,9 @@ def test_search_threads_hides_temporary(store: MemoryStore) -> None:
 
 
 def test_set_head_updates_state_time(store: MemoryStore) -> None:
-    store.set_head("t1", Head(values={"v": 2}, next=("x",), checkpoint_id="c1"), at=77.0)
+    store.set_head("t1", Head(values=b'{"v": 2}', next=("x",), checkpoint_id="c1"), at=77.0)
     t = store.get_thread("t1")
-    assert t.head.values == {"v": 2}
+    assert t.head.values == b'{"v": 2}'
     assert t.head.next == ("x",)
     assert t.state_updated_at == 77.0
     store.set_head("gone", Head(), at=1.0)  # an unknown thread is ignored

@@ -31,7 +31,9 @@ RunPhase = Literal[
 class Head:
     """What the thread's last checkpoint says, cached so status needs no checkpointer."""
 
-    values: Any = None  # None until the thread has a checkpoint, as the reference shows
+    # the values as JSON bytes (kept encoded: cheap to send, invisible to the GC);
+    # None until the thread has a checkpoint, as the reference shows
+    values: bytes | None = None
     next: tuple[str, ...] = ()
     interrupts: Mapping[str, Any] = field(default_factory=dict)
     checkpoint_id: str | None = None
@@ -85,7 +87,7 @@ class RunRecord:
     cancel_reason: str | None = None
     superseded_by: str | None = None
     error: Mapping[str, Any] | None = None
-    result: Any = None
+    result: bytes | None = None  # join's body, as JSON bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ checkpoint's values and next tasks as `head`.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -32,6 +33,10 @@ def matches(actual: Any, wanted: Mapping[str, Any]) -> bool:
         elif actual[key] != value:
             return False
     return True
+
+
+def _decode(data: bytes | None) -> Any:
+    return None if data is None else json.loads(data)
 
 
 def _page(items: list[Any], limit: int, offset: int) -> list[Any]:
@@ -151,7 +156,7 @@ class MemoryStore:
             if not t.temporary
             and (wanted_ids is None or t.thread_id in wanted_ids)
             and (not metadata or matches(t.metadata, metadata))
-            and (not values or matches(t.head.values, values))
+            and (not values or matches(_decode(t.head.values), values))
             and (status is None or self.thread_status(t.thread_id) == status)
         ]
         key: Callable[[ThreadRecord], Any]
