@@ -175,9 +175,15 @@ def _draw_bar(c: _Canvas, bar: Bar, y: float) -> str:
 def _draw_arrow(c: _Canvas, old: Bar, new: Bar, rows: Mapping[str, float]) -> str:
     x1, y1 = c.ends(old)[1], rows[old.run_id] + _ROW / 2
     x2, y2 = c.ends(new)[0], rows[new.run_id] + _ROW / 2
-    bend = max(12.0, abs(x2 - x1) / 2)
-    d = f"M{num(x1)},{num(y1)} C{num(x1 + bend)},{num(y1)} "
-    d += f"{num(x2 - bend)},{num(y2)} {num(x2)},{num(y2)}"
+    if x2 - x1 >= 24:
+        bend = (x2 - x1) / 2
+        d = f"M{num(x1)},{num(y1)} C{num(x1 + bend)},{num(y1)} "
+        d += f"{num(x2 - bend)},{num(y2)} {num(x2)},{num(y2)}"
+    else:
+        # the successor starts where the old run ends (the usual interrupt/rollback
+        # case): drop down between the rows instead of looping back sideways
+        mid = (y1 + y2) / 2
+        d = f"M{num(x1)},{num(y1)} C{num(x1)},{num(mid)} {num(x2)},{num(mid)} {num(x2)},{num(y2)}"
     what = f"{old.action or 'superseded'}: run {old.run_id} superseded by run {new.run_id}"
     return el(
         "path",
