@@ -9,7 +9,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
-from ._errors import InvalidInput, NotFound
+from ._errors import NotFound
 
 __all__ = ["GraphRegistry", "as_pregel"]
 
@@ -19,7 +19,7 @@ def as_pregel(graph_id: str, graph: Any) -> Pregel[Any, Any, Any, Any]:
     if isinstance(graph, StateGraph):
         graph = graph.compile()
     if not isinstance(graph, Pregel):
-        raise InvalidInput(
+        raise TypeError(
             f"graph {graph_id!r} is a {type(graph).__name__}; expected a compiled LangGraph "
             "graph (StateGraph(...).compile()), a StateGraph, or an @entrypoint function"
         )
