@@ -1,0 +1,551 @@
+"""In-process benchmark: nbruns through the official SDK client vs plain LangGraph.
+
+    python bench/inprocess.py [--quick] [--json PATH] [--threads N] [--enqueued N] [--reps N]
+
+Everything runs in one process. nbruns is driven through `server.client()` (the
+async `langgraph_sdk` client over the in-process bridge transport); the baseline
+is `graph.ainvoke` with an `InMemorySaver` on the same one-node graph (its one
+async node appends one AI message to `messages`; the input adds none, so every
+run grows the thread's state by exactly one message).
+
+Figures
+  1. create+join median/p90 on one thread (vs ainvoke median/p90 on one thread);
+     state grows run after run. An info row repeats it on a fresh thread each
+     time (state stays one message), to separate fixed from per-state costs.
+  2. 1,000 threads x 1 run at once: gather of create+join (vs gather of ainvoke)
+  3. 1,000 runs enqueued on one thread, joining the last (vs sequential ainvoke)
+  4. create(multitask_strategy="interrupt") on a thread whose run is genuinely
+     running (node awaiting asyncio.sleep(3600)) until the new run is done; no
+     plain-LangGraph equivalent, figure 1's medians shown for scale
+
+Throughput figures run 3 rounds (nbruns and baseline alternating); the median
+is reported. Targets print PASS/FAIL; the exit status is 0 whatever the
+verdicts. Threads are deleted after each figure so no round pays for another's
+memory. `bench/profile_inprocess.py` profiles the same timed regions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any
+
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict
+
+import nbruns
+
+GRAPH_ID = "bench"
+BUSY_ID = "busy"
+# No input message: each run adds exactly the node's one AI message to the
+# thread's state (figures 1 and 3 grow one thread's state run after run).
+INPUT: dict[str, Any] = {"messages": []}
+REPEATS = 3  # throughput figures: median of this many rounds
+
+FULL = {
+    "latency_n": 300,
+    "warmup": 20,
+    "fresh_n": 100,
+    "threads": 1000,
+    "enqueued": 1000,
+    "interrupt_reps": 100,
+}
+QUICK = {
+    "latency_n": 100,
+    "warmup": 10,
+    "fresh_n": 50,
+    "threads": 200,
+    "enqueued": 200,
+    "interrupt_reps": 50,
+}
+
+TARGET_LATENCY_MS = 3.0
+TARGET_RATIO = 0.5
+TARGET_INTERRUPT_MS = 10.0
+
+
+# -- the graphs ----------------------------------------------------------------------
+
+
+class State(TypedDict):
+    messages: Annotated[list, add_messages]
+
+
+async def reply(state: State) -> dict[str, Any]:
+    return {"messages": [AIMessage(content="ok")]}
+
+
+async def wait_forever(state: State) -> dict[str, Any]:
+    await asyncio.sleep(3600)  # cancelled by the interrupting run
+    return {"messages": [AIMessage(content="never")]}
+
+
+def _one_node(name: str, fn: Any) -> StateGraph:
+    builder = StateGraph(State)
+    builder.add_node(name, fn)
+    builder.add_edge(START, name)
+    builder.add_edge(name, END)
+    return builder
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def _p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def _tid() -> str:
+    return str(uuid.uuid4())
+
+
+class Timer:
+    """Times a region; `profile_inprocess.py` subclasses it to profile the same region."""
+
+    elapsed = 0.0
+
+    def __enter__(self) -> Timer:
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.elapsed = time.perf_counter() - self._t0
+
+
+_timer_factory: Any = Timer
+
+
+def _timed() -> Timer:
+    return _timer_factory()
+
+
+class Baseline:
+    """Plain LangGraph: the bench graph compiled with its own InMemorySaver."""
+
+    def __init__(self, builder: StateGraph) -> None:
+        self.saver = InMemorySaver()
+        self.graph = builder.compile(checkpointer=self.saver)
+
+    async def invoke(self, thread_id: str) -> Any:
+        return await self.graph.ainvoke(INPUT, {"configurable": {"thread_id": thread_id}})
+
+    def forget(self, thread_ids: list[str]) -> None:
+        for tid in thread_ids:
+            self.saver.delete_thread(tid)
+
+
+# -- figure 1: create+join latency on one thread ----------------------------------------
+
+
+async def latency_nbruns(client: Any, n: int, warmup: int) -> list[float]:
+    tid = (await client.threads.create())["thread_id"]
+    samples: list[float] = []
+    for i in range(warmup + n):
+        with _timed() as t:
+            run = await client.runs.create(tid, GRAPH_ID, input=INPUT)
+            await client.runs.join(tid, run["run_id"])
+        if i >= warmup:
+            samples.append(t.elapsed)
+    await client.threads.delete(tid)
+    return samples
+
+
+async def latency_baseline(base: Baseline, n: int, warmup: int) -> list[float]:
+    tid = _tid()
+    samples: list[float] = []
+    for i in range(warmup + n):
+        with _timed() as t:
+            await base.invoke(tid)
+        if i >= warmup:
+            samples.append(t.elapsed)
+    base.forget([tid])
+    return samples
+
+
+# -- for scale: create+join on a fresh thread each time (state stays one message) ------
+
+
+async def fresh_nbruns(client: Any, n: int, warmup: int) -> list[float]:
+    samples: list[float] = []
+    for i in range(warmup + n):
+        tid = (await client.threads.create())["thread_id"]
+        with _timed() as t:
+            run = await client.runs.create(tid, GRAPH_ID, input=INPUT)
+            await client.runs.join(tid, run["run_id"])
+        if i >= warmup:
+            samples.append(t.elapsed)
+        await client.threads.delete(tid)
+    return samples
+
+
+async def fresh_baseline(base: Baseline, n: int, warmup: int) -> list[float]:
+    samples: list[float] = []
+    for i in range(warmup + n):
+        tid = _tid()
+        with _timed() as t:
+            await base.invoke(tid)
+        if i >= warmup:
+            samples.append(t.elapsed)
+        base.forget([tid])
+    return samples
+
+
+# -- figure 2: N threads x 1 run, all at once --------------------------------------------
+
+
+async def fanout_nbruns(client: Any, n: int) -> float:
+    tids = [
+        t["thread_id"] for t in await asyncio.gather(*(client.threads.create() for _ in range(n)))
+    ]
+
+    async def one(tid: str) -> None:
+        run = await client.runs.create(tid, GRAPH_ID, input=INPUT)
+        await client.runs.join(tid, run["run_id"])
+
+    gc.collect()
+    with _timed() as t:
+        await asyncio.gather(*(one(tid) for tid in tids))
+    await asyncio.gather(*(client.threads.delete(tid) for tid in tids))
+    return n / t.elapsed
+
+
+async def fanout_baseline(base: Baseline, n: int) -> float:
+    tids = [_tid() for _ in range(n)]
+    gc.collect()
+    with _timed() as t:
+        await asyncio.gather(*(base.invoke(tid) for tid in tids))
+    base.forget(tids)
+    return n / t.elapsed
+
+
+# -- figure 3: N runs enqueued on one thread ---------------------------------------------
+
+
+async def enqueue_nbruns(client: Any, n: int) -> float:
+    tid = (await client.threads.create())["thread_id"]
+    gc.collect()
+    run = None
+    with _timed() as t:
+        for _ in range(n):
+            run = await client.runs.create(tid, GRAPH_ID, input=INPUT)  # default: enqueue
+        assert run is not None
+        await client.runs.join(tid, run["run_id"])
+    runs = await client.runs.list(tid, status="success", limit=n + 1)
+    if len(runs) != n:
+        raise RuntimeError(f"expected {n} successful runs on the enqueue thread, got {len(runs)}")
+    await client.threads.delete(tid)
+    return n / t.elapsed
+
+
+async def enqueue_baseline(base: Baseline, n: int) -> float:
+    tid = _tid()
+    gc.collect()
+    with _timed() as t:
+        for _ in range(n):
+            await base.invoke(tid)
+    base.forget([tid])
+    return n / t.elapsed
+
+
+# -- figure 4: interrupt a genuinely running run, until the new run is done --------------
+
+
+async def _wait_running(client: Any, tid: str, run_id: str, limit: float = 10.0) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        run = await client.runs.get(tid, run_id)
+        if run["status"] == "running":
+            return
+        if run["status"] not in ("pending", "running"):
+            raise RuntimeError(f"busy run ended early with status {run['status']!r}")
+        if time.monotonic() > deadline:
+            raise RuntimeError("busy run never reached status 'running'")
+        await asyncio.sleep(0.0005)
+
+
+async def interrupt_nbruns(client: Any, reps: int, warmup: int) -> list[float]:
+    samples: list[float] = []
+    for i in range(warmup + reps):
+        tid = (await client.threads.create())["thread_id"]
+        busy = await client.runs.create(tid, BUSY_ID, input=INPUT)
+        await _wait_running(client, tid, busy["run_id"])
+        with _timed() as t:
+            run = await client.runs.create(
+                tid, GRAPH_ID, input=INPUT, multitask_strategy="interrupt"
+            )
+            body = await client.runs.join(tid, run["run_id"])
+        if i == 0:  # sanity: the busy run was interrupted and the new one succeeded
+            old = await client.runs.get(tid, busy["run_id"])
+            new = await client.runs.get(tid, run["run_id"])
+            if old["status"] != "interrupted" or new["status"] != "success":
+                raise RuntimeError(f"unexpected statuses: busy={old['status']} new={new['status']}")
+            if not isinstance(body, dict) or "messages" not in body:
+                raise RuntimeError(f"unexpected join body: {body!r}")
+        if i >= warmup:
+            samples.append(t.elapsed)
+        await client.threads.delete(tid)
+    return samples
+
+
+# -- reporting ---------------------------------------------------------------------------
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("langgraph", "langgraph-sdk", "langgraph-checkpoint", "nbruns"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "?"
+    return out
+
+
+def _table(rows: list[list[str]]) -> str:
+    header = ["figure", "nbruns", "baseline", "ratio", "target", "verdict"]
+    all_rows = [header, *rows]
+    widths = [max(len(r[i]) for r in all_rows) for i in range(len(header))]
+    right = {1, 2, 3}
+
+    def fmt(r: list[str]) -> str:
+        cells = (
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        return "  ".join(cells).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(header), sep, *(fmt(r) for r in rows)])
+
+
+def _log(msg: str) -> None:
+    print(f"  .. {msg}", file=sys.stderr, flush=True)
+
+
+def _latency(nb: list[float], base: list[float]) -> dict[str, Any]:
+    out = {
+        "n": len(nb),
+        "nbruns_median_ms": _ms(statistics.median(nb)),
+        "nbruns_p90_ms": _ms(_p90(nb)),
+        "baseline_median_ms": _ms(statistics.median(base)),
+        "baseline_p90_ms": _ms(_p90(base)),
+    }
+    out["ratio"] = out["nbruns_median_ms"] / out["baseline_median_ms"]
+    return out
+
+
+def _throughput(n: int, nb_rates: list[float], b_rates: list[float]) -> dict[str, Any]:
+    out = {
+        "n": n,
+        "nbruns_runs_per_s": statistics.median(nb_rates),
+        "baseline_runs_per_s": statistics.median(b_rates),
+        "nbruns_rounds": nb_rates,
+        "baseline_rounds": b_rates,
+    }
+    out["ratio"] = out["nbruns_runs_per_s"] / out["baseline_runs_per_s"]
+    out["target_ratio"] = TARGET_RATIO
+    out["pass"] = out["ratio"] >= TARGET_RATIO
+    return out
+
+
+async def run(cfg: dict[str, int]) -> dict[str, Any]:
+    baseline = Baseline(_one_node("reply", reply))
+    # the same compiled graph goes to nbruns, which swaps in its own checkpointer
+    server = nbruns.Server(
+        graphs={GRAPH_ID: baseline.graph, BUSY_ID: _one_node("wait", wait_forever)}
+    )
+    client = server.client()
+    results: dict[str, Any] = {"config": cfg, "repeats": REPEATS}
+    try:
+        _log(f"figure 1: create+join latency on one thread (n={cfg['latency_n']})")
+        base = await latency_baseline(baseline, cfg["latency_n"], cfg["warmup"])
+        nb = await latency_nbruns(client, cfg["latency_n"], cfg["warmup"])
+        lat = results["latency"] = _latency(nb, base)
+        lat["target_ms"] = TARGET_LATENCY_MS
+        lat["pass"] = lat["nbruns_median_ms"] <= TARGET_LATENCY_MS
+
+        _log(f"for scale: create+join on a fresh thread each (n={cfg['fresh_n']})")
+        base = await fresh_baseline(baseline, cfg["fresh_n"], cfg["warmup"])
+        nb = await fresh_nbruns(client, cfg["fresh_n"], cfg["warmup"])
+        results["fresh"] = _latency(nb, base)
+
+        # throughput rounds alternate nbruns/baseline so drift hits both alike
+        n = cfg["threads"]
+        _log(f"figure 2: {n} threads x 1 run at once ({REPEATS} rounds)")
+        nb_rates, b_rates = [], []
+        for _ in range(REPEATS):
+            nb_rates.append(await fanout_nbruns(client, n))
+            b_rates.append(await fanout_baseline(baseline, n))
+        results["fanout"] = _throughput(n, nb_rates, b_rates)
+
+        n = cfg["enqueued"]
+        _log(f"figure 3: {n} runs enqueued on one thread ({REPEATS} rounds)")
+        nb_rates, b_rates = [], []
+        for _ in range(REPEATS):
+            nb_rates.append(await enqueue_nbruns(client, n))
+            b_rates.append(await enqueue_baseline(baseline, n))
+        results["enqueue"] = _throughput(n, nb_rates, b_rates)
+
+        reps = cfg["interrupt_reps"]
+        _log(f"figure 4: interrupt-to-done ({reps} reps)")
+        s = await interrupt_nbruns(client, reps, warmup=min(10, cfg["warmup"]))
+        results["interrupt"] = {
+            "n": reps,
+            "nbruns_median_ms": _ms(statistics.median(s)),
+            "nbruns_p90_ms": _ms(_p90(s)),
+            "baseline": None,
+            "create_join_median_ms_for_scale": lat["nbruns_median_ms"],
+            "fresh_create_join_median_ms_for_scale": results["fresh"]["nbruns_median_ms"],
+            "target_ms": TARGET_INTERRUPT_MS,
+        }
+        itr = results["interrupt"]
+        itr["pass"] = itr["nbruns_median_ms"] <= TARGET_INTERRUPT_MS
+    finally:
+        await server.aclose()
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    lat, fresh, fan, enq, itr = (
+        results[k] for k in ("latency", "fresh", "fanout", "enqueue", "interrupt")
+    )
+    rows = [
+        [
+            f"1. create+join, one thread, median (n={lat['n']})",
+            f"{lat['nbruns_median_ms']:.3f} ms",
+            f"{lat['baseline_median_ms']:.3f} ms",
+            f"{lat['ratio']:.2f}x",
+            f"<= {TARGET_LATENCY_MS:g} ms",
+            _verdict(lat["pass"]),
+        ],
+        [
+            "   create+join, one thread, p90",
+            f"{lat['nbruns_p90_ms']:.3f} ms",
+            f"{lat['baseline_p90_ms']:.3f} ms",
+            f"{lat['nbruns_p90_ms'] / lat['baseline_p90_ms']:.2f}x",
+            "",
+            "",
+        ],
+        [
+            f"   (info) create+join, fresh thread each, median (n={fresh['n']})",
+            f"{fresh['nbruns_median_ms']:.3f} ms",
+            f"{fresh['baseline_median_ms']:.3f} ms",
+            f"{fresh['ratio']:.2f}x",
+            "",
+            "",
+        ],
+        [
+            f"2. {fan['n']} threads x 1 run at once",
+            f"{fan['nbruns_runs_per_s']:.0f} runs/s",
+            f"{fan['baseline_runs_per_s']:.0f} runs/s",
+            f"{fan['ratio']:.2f}",
+            f">= {TARGET_RATIO:g}",
+            _verdict(fan["pass"]),
+        ],
+        [
+            f"3. {enq['n']} runs enqueued on one thread",
+            f"{enq['nbruns_runs_per_s']:.1f} runs/s",
+            f"{enq['baseline_runs_per_s']:.1f} runs/s",
+            f"{enq['ratio']:.2f}",
+            f">= {TARGET_RATIO:g}",
+            _verdict(enq["pass"]),
+        ],
+        [
+            f"4. interrupt-to-done, median (n={itr['n']})",
+            f"{itr['nbruns_median_ms']:.3f} ms",
+            f"n/a (1.: {itr['create_join_median_ms_for_scale']:.3f} ms, "
+            f"fresh: {itr['fresh_create_join_median_ms_for_scale']:.3f} ms)",
+            "",
+            f"<= {TARGET_INTERRUPT_MS:g} ms",
+            _verdict(itr["pass"]),
+        ],
+        ["   interrupt-to-done, p90", f"{itr['nbruns_p90_ms']:.3f} ms", "n/a", "", "", ""],
+    ]
+    v = results["env"]
+    load = v.get("loadavg")
+    lines = [
+        f"nbruns in-process benchmark ({'quick' if results['quick'] else 'full'})",
+        f"python {v['python']}  langgraph {v['langgraph']}  langgraph-sdk {v['langgraph-sdk']}  "
+        f"langgraph-checkpoint {v['langgraph-checkpoint']}  nbruns {v['nbruns']}  "
+        f"cpu_count {v['cpu_count']}"
+        + (f"  loadavg {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f} (start)" if load else ""),
+        "baseline: graph.ainvoke + InMemorySaver on the same one-node graph; each run adds one "
+        f"AI message; throughput: median of {REPEATS} rounds",
+        "",
+        _table(rows),
+        "",
+        "rounds (runs/s)  fan-out nbruns: "
+        + ", ".join(f"{x:.0f}" for x in fan["nbruns_rounds"])
+        + "   baseline: "
+        + ", ".join(f"{x:.0f}" for x in fan["baseline_rounds"]),
+        "                 enqueue nbruns: "
+        + ", ".join(f"{x:.1f}" for x in enq["nbruns_rounds"])
+        + "   baseline: "
+        + ", ".join(f"{x:.1f}" for x in enq["baseline_rounds"]),
+        f"total wall time: {results['wall_seconds']:.1f} s",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller counts, for CI smoke runs")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    parser.add_argument("--threads", type=int, help="figure 2 thread count (overrides the preset)")
+    parser.add_argument("--enqueued", type=int, help="figure 3 run count (overrides the preset)")
+    parser.add_argument("--reps", type=int, help="figure 4 repetitions (overrides the preset)")
+    args = parser.parse_args(argv)
+    cfg = dict(QUICK if args.quick else FULL)
+    for key, value in (
+        ("threads", args.threads),
+        ("enqueued", args.enqueued),
+        ("interrupt_reps", args.reps),
+    ):
+        if value is not None:
+            cfg[key] = value
+    env: dict[str, Any] = {
+        **_versions(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+    }
+    try:
+        env["loadavg"] = list(os.getloadavg())
+    except OSError:
+        pass
+    t0 = time.perf_counter()
+    results = asyncio.run(run(cfg))
+    results["wall_seconds"] = time.perf_counter() - t0
+    results["env"] = env
+    results["quick"] = args.quick
+    print(report(results), flush=True)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2)
+            fh.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
