@@ -33,6 +33,7 @@ from ._requests import (
     ThreadCreate,
     ThreadPatch,
     ThreadSearch,
+    is_uuid,
     parse,
 )
 from ._runstream import sse_frame
@@ -619,8 +620,18 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
+_ID_PARAMS = {"tid": "thread", "rid": "run"}
+
+
+def _check_ids(request: Request) -> None:
+    for param, what in _ID_PARAMS.items():
+        value = request.path_params.get(param)
+        if value is not None and not is_uuid(value):
+            raise InvalidInput(f"Invalid {what} ID: must be a UUID (got {value!r:.60})")
+
+
 def _guard(handler: Callable[[Request], Any], api_key: str | None) -> Callable[[Request], Any]:
-    """Turn nbruns errors into `{"detail"}` responses and check the API key first."""
+    """Turn nbruns errors into `{"detail"}` responses; check the API key and ids first."""
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -630,6 +641,7 @@ def _guard(handler: Callable[[Request], Any], api_key: str | None) -> Callable[[
                     raise Unauthorized(
                         "Missing or wrong x-api-key header: this server was started with --api-key"
                     )
+            _check_ids(request)
             return await handler(request)  # type: ignore[no-any-return]
         except NbrunsError as exc:
             return _error(exc.status_code, exc.detail)

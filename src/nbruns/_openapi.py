@@ -96,6 +96,22 @@ _CHECKPOINT = {
     },
 }
 
+_SSE_EVENT = {
+    "description": "One server-sent event (OpenAPI 3.1 has no stream schema: this schema "
+    "describes each event, as OpenAPI 3.2's itemSchema does)",
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {
+            "type": "string",
+            "description": "metadata, a stream mode (values, updates, messages, custom, ...; "
+            "with `|namespace` for subgraphs), error, or end",
+        },
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string", "description": "The event id, for resumable streams"},
+    },
+}
+
 _RESPONSE_SCHEMAS: dict[str, Json] = {
     "Error": {
         "type": "object",
@@ -231,6 +247,7 @@ _RESPONSE_SCHEMAS: dict[str, Json] = {
             "graphs": {"type": "array", "items": _STR},
         },
     },
+    "StreamEvent": _SSE_EVENT,
     "RunOutput": {
         "description": "The run's final values; a failed run's is "
         '{"__error__": {"error": ..., "message": ...}}; {} when it was rolled back',
@@ -315,8 +332,8 @@ def _array(name: str) -> Json:
 
 _SSE = {
     "description": "Server-sent events: `metadata` first, then one event per chunk of each "
-    "requested stream mode, `error` if the run failed, and `end`",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    "requested stream mode, `error` if the run failed",
+    "content": {"text/event-stream": {"schema": _ref("StreamEvent")}},
 }
 
 _NO_CONTENT = {"description": "Done; no body"}
@@ -683,6 +700,7 @@ _OPERATIONS: dict[tuple[str, str], _Op] = {
         "nbruns",
         {200: _json_response("Events", _array("TimelineEvent"))},
         query=(_q("thread_id", _STR, "Only this thread's events"),),
+        errors=(404,),
     ),
     ("GET", "/nbruns/runs"): _Op(
         "nbruns only: every visible run, all threads",

@@ -214,7 +214,10 @@ class ThreadOps:
     async def _refresh_head(self, thread_id: str, graph: Any) -> Head:
         snapshot = await graph.aget_state(thread_config(thread_id))
         head = Head(
-            values=_serde.dumps(snapshot.values),
+            # no checkpoint left (e.g. its only run rolled back): no values, as the reference
+            values=_serde.dumps(snapshot.values)
+            if snapshot.config.get("configurable", {}).get("checkpoint_id")
+            else None,
             next=tuple(snapshot.next),
             interrupts={
                 t.id: [_serde.jsonable(i) for i in t.interrupts]
