@@ -658,6 +658,12 @@ def create_app(
 ) -> Starlette:
     api = _Api(executor, max_body_bytes=max_body_bytes)
     table: list[tuple[str, Callable[[Request], Any], list[str]]] = [
+        # the hot paths first: Starlette tries routes in order
+        ("/threads/{tid}/runs", api.run_create, ["POST"]),
+        ("/threads/{tid}/runs/wait", api.run_wait, ["POST"]),
+        ("/threads/{tid}/runs/stream", api.run_stream, ["POST"]),
+        ("/threads/{tid}/runs/{rid}/join", api.run_join, ["GET"]),
+        ("/threads/{tid}/runs/{rid}", api.run_get, ["GET"]),
         ("/ok", api.ok, ["GET"]),
         ("/info", api.info, ["GET"]),
         ("/assistants", api.assistant_create, ["POST"]),
@@ -683,13 +689,8 @@ def create_app(
         ("/threads/{tid}/state/checkpoint", api.state_checkpoint, ["POST"]),
         ("/threads/{tid}/state/{cid}", api.state_at, ["GET"]),
         ("/threads/{tid}/history", api.history, ["GET", "POST"]),
-        ("/threads/{tid}/runs", api.run_create, ["POST"]),
         ("/threads/{tid}/runs", api.run_list, ["GET"]),
-        ("/threads/{tid}/runs/wait", api.run_wait, ["POST"]),
-        ("/threads/{tid}/runs/stream", api.run_stream, ["POST"]),
-        ("/threads/{tid}/runs/{rid}", api.run_get, ["GET"]),
         ("/threads/{tid}/runs/{rid}", api.run_delete, ["DELETE"]),
-        ("/threads/{tid}/runs/{rid}/join", api.run_join, ["GET"]),
         ("/threads/{tid}/runs/{rid}/stream", api.run_join_stream, ["GET"]),
         ("/threads/{tid}/runs/{rid}/cancel", api.run_cancel, ["POST"]),
         ("/runs", api.run_create, ["POST"]),

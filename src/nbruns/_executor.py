@@ -210,7 +210,8 @@ class Executor(ThreadOps):
             kwargs=run_kwargs(run_id, spec, assistant, thread),
         )
         self.store.insert_run(run)
-        self.store.replace_thread(tid, graph_id=assistant.graph_id, updated_at=now)
+        if thread.graph_id != assistant.graph_id:
+            self.store.replace_thread(tid, graph_id=assistant.graph_id, updated_at=now)
         self.store.record(
             "created",
             tid,

@@ -809,6 +809,8 @@ def openapi_document(
             if parameters:
                 operation["parameters"] = parameters
             errors = set(op.errors)
+            if {"thread_id", "run_id"} & set(params):
+                errors |= {404, 422}  # unknown id; malformed (not a UUID) id
             if op.body is not None:
                 ref = (
                     _ref(op.body)
