@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+import pydantic_core
 
 __all__ = ["dumps", "iso", "jsonable", "loads", "raw"]
 
@@ -16,6 +17,9 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
 def _default(obj: Any) -> Any:
+    if isinstance(obj, orjson.Fragment):
+        # pre-encoded JSON: only orjson can embed it, so make pydantic-core hand over
+        raise TypeError("orjson.Fragment")
     # pydantic models: LangChain messages and documents
     dump = getattr(obj, "model_dump", None)
     if callable(dump):
@@ -40,7 +44,12 @@ def _default(obj: Any) -> Any:
 
 
 def dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, default=_default, option=_OPTIONS)
+    """JSON bytes. pydantic-core serializes LangChain messages in Rust, several times
+    faster than `model_dump()` per message; orjson with our fallbacks takes the rest."""
+    try:
+        return pydantic_core.to_json(obj, fallback=_default, inf_nan_mode="null")
+    except (pydantic_core.PydanticSerializationError, TypeError, ValueError):
+        return orjson.dumps(obj, default=_default, option=_OPTIONS)
 
 
 def raw(data: bytes) -> orjson.Fragment:
