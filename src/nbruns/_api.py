@@ -535,14 +535,10 @@ class _Api:
     ) -> Response:
         """The run's final body; a plain response when it comes within a heartbeat interval
         (the common case), else a streamed one that keeps the connection alive meanwhile."""
-        join = asyncio.ensure_future(self.ex.outcome(run_id))
+        join = self.ex.outcome_future(run_id)  # shared: wait on it, never cancel it
         if not cancel_on_disconnect:
             # waiting here cannot notice a disconnect, so only when nobody asked to
-            try:
-                done, _ = await asyncio.wait({join}, timeout=_HEARTBEAT_SECONDS)
-            except asyncio.CancelledError:
-                join.cancel()
-                raise
+            done, _ = await asyncio.wait({join}, timeout=_HEARTBEAT_SECONDS)
             if done:
                 return _json(_final_body(*join.result()), headers=headers)
         return StreamingResponse(
@@ -568,10 +564,9 @@ class _Api:
                     return
                 yield b"\n"  # keeps proxies from timing out an idle response; JSON allows it
         finally:
-            if not join.done():
-                join.cancel()
-                if cancel_on_disconnect:
-                    _cancel_quietly(self.ex, thread_id, run_id)
+            # the caller left before the run ended (the shared future stays untouched)
+            if not join.done() and cancel_on_disconnect:
+                _cancel_quietly(self.ex, thread_id, run_id)
 
     async def _sse(
         self,

@@ -633,14 +633,20 @@ class Executor(ThreadOps):
 
     async def outcome(self, run_id: str) -> tuple[Any, Any]:
         """(join body, last values produced) once the run has stopped, visible or not."""
+        # shield: one waiter giving up must not cancel the others' shared future
+        return await asyncio.shield(self.outcome_future(run_id))
+
+    def outcome_future(self, run_id: str) -> asyncio.Future[tuple[Any, Any]]:
+        """A future of `outcome`, shared by every waiter; never cancel it, wait on it."""
         run = self.store.find_run(run_id)
         if run is None or run.phase not in ACTIVE:
-            return self._join_body(run_id), None
+            done = asyncio.get_running_loop().create_future()
+            done.set_result((self._join_body(run_id), None))
+            return done
         waiter = self._done.get(run_id)
         if waiter is None:
             waiter = self._done[run_id] = asyncio.get_running_loop().create_future()
-        # shield: one waiter giving up must not cancel the others' shared future
-        return await asyncio.shield(waiter)
+        return waiter
 
     def reader(
         self, thread_id: str, run_id: str, modes: Collection[str] | None, after: int | None
