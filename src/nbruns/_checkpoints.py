@@ -11,12 +11,23 @@ of them consistent.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-__all__ = ["Mark", "NbrunsMemorySaver", "NbrunsSqliteSaver"]
+__all__ = ["Mark", "NbrunsMemorySaver", "NbrunsSqliteSaver", "created_at"]
+
+# 100-ns intervals between the UUID epoch (1582-10-15) and the Unix epoch
+_UUID_EPOCH_OFFSET = 0x01B21DD213814000
+
+
+def created_at(checkpoint_id: str) -> float:
+    """When a checkpoint was created (Unix seconds): LangGraph ids are time-ordered uuid6."""
+    value = uuid.UUID(checkpoint_id).int
+    ticks = ((value >> 96) << 28) | (((value >> 80) & 0xFFFF) << 12) | ((value >> 64) & 0x0FFF)
+    return (ticks - _UUID_EPOCH_OFFSET) / 1e7
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +100,21 @@ class NbrunsMemorySaver(InMemorySaver):
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         self.copy_thread(source_thread_id, target_thread_id)
 
+    async def atrim_run(self, thread_id: str, run_id: str, since: float) -> int:
+        """Delete the checkpoints `run_id` created after `since` (an interrupt's time)."""
+        deleted = 0
+        for ns, checkpoints in self.storage.get(thread_id, {}).items():
+            for checkpoint_id, (_, metadata, _) in list(checkpoints.items()):
+                if created_at(checkpoint_id) <= since:
+                    continue
+                if self.serde.loads_typed(metadata).get("run_id") == run_id:
+                    del checkpoints[checkpoint_id]
+                    self.writes.pop((thread_id, ns, checkpoint_id), None)
+                    deleted += 1
+        if deleted:
+            self._drop_unreferenced_blobs(thread_id)
+        return deleted
+
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, write and blob of one thread to a new thread id."""
         for ns, checkpoints in self.storage.get(source_thread_id, {}).items():
@@ -153,6 +179,26 @@ class NbrunsSqliteSaver(AsyncSqliteSaver):
                         )
             await self.conn.commit()
         return deleted
+
+    async def atrim_run(self, thread_id: str, run_id: str, since: float) -> int:
+        """Delete the checkpoints `run_id` created after `since` (an interrupt's time)."""
+        await self.setup()
+        async with self.lock:
+            cursor = await self.conn.execute(
+                "SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ? AND "
+                "json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
+                (thread_id, run_id),
+            )
+            late = [(ns, cid) for ns, cid in await cursor.fetchall() if created_at(cid) > since]
+            for ns, cid in late:
+                for table in ("writes", "checkpoints"):
+                    await self.conn.execute(
+                        f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? "
+                        "AND checkpoint_id = ?",
+                        (thread_id, ns, cid),
+                    )
+            await self.conn.commit()
+        return len(late)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         await self.setup()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -40,16 +41,19 @@ async def drive(
     interrupts: list[Any] = progress.setdefault("interrupts", [])
     seen_interrupts: set[str] = set()
     message_ids: dict[str, Any] = {}
-    async with asyncio.timeout(time_limit):
-        async for part in graph.astream(
-            graph_input,
-            kwargs["config"],
-            stream_mode=modes,
-            subgraphs=subgraphs,
-            interrupt_before=kwargs.get("interrupt_before"),
-            interrupt_after=kwargs.get("interrupt_after"),
-            **extra,
-        ):
+    parts = graph.astream(
+        graph_input,
+        kwargs["config"],
+        stream_mode=modes,
+        subgraphs=subgraphs,
+        interrupt_before=kwargs.get("interrupt_before"),
+        interrupt_after=kwargs.get("interrupt_after"),
+        **extra,
+    )
+    # aclosing: leaving early must finish the graph's own cleanup (and its checkpoint
+    # writes) now, not whenever the generator happens to be garbage-collected
+    async with asyncio.timeout(time_limit), contextlib.aclosing(parts):
+        async for part in parts:
             ns, mode, chunk = part if subgraphs else ((), *part)
             if not ns:
                 if mode == "values":
@@ -69,6 +73,9 @@ async def drive(
                         on_step(nodes)
             if stream is not None and stream.wanted:
                 _publish(stream, kwargs["stream_mode"], ns, mode, chunk, message_ids)
+            if progress.get("stop_requested"):
+                # a node swallowed the cancellation: stop at this step boundary anyway
+                raise asyncio.CancelledError("the run was cancelled")
     return progress
 
 

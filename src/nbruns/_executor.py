@@ -51,8 +51,15 @@ class _Control:
     progress: dict[str, Any] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     started: bool = False  # the task's body has begun: only then is task.cancel() safe
+    stop_requested_at: float | None = None
+    finalizing: bool = False  # nbruns's own cleanup is running: do not cancel it
     stop_action: str | None = None
     finalized: bool = False
+
+
+# a task still running this long after a cancel gets cancelled again, a bounded number of times
+_RECANCEL_AFTER = 0.2
+_MAX_RECANCELS = 50
 
 
 class _TrackingPool(concurrent.futures.ThreadPoolExecutor):
@@ -348,9 +355,27 @@ class Executor(ThreadOps):
         )
         if control.stop_action is None:
             control.stop_action = action
+            control.stop_requested_at = now
+            control.progress["stop_requested"] = True
             # a task that has not begun sees stop_action first thing and stops itself
             if control.task is not None and control.started:
                 control.task.cancel(reason)
+                self._watch_stop(control, reason, attempt=1)
+
+    def _watch_stop(self, control: _Control, reason: str, attempt: int) -> None:
+        """Cancel again until the task stops: a node may swallow one cancellation (as
+        `asyncio.wait_for` can on Python 3.11). Never while nbruns itself finalizes."""
+
+        def check() -> None:
+            task = control.task
+            if task is None or task.done() or control.finalized:
+                return
+            if not control.finalizing:
+                task.cancel(reason)
+            if attempt < _MAX_RECANCELS:
+                self._watch_stop(control, reason, attempt + 1)
+
+        asyncio.get_running_loop().call_later(_RECANCEL_AFTER, check)
 
     def _finish_pending(
         self, run: RunRecord, action: str, reason: str, superseded_by: str | None, now: float
@@ -545,6 +570,7 @@ class Executor(ThreadOps):
     async def _finalize_cancelled(self, control: _Control) -> None:
         if control.finalized:
             return
+        control.finalizing = True
         run_id, thread_id = control.run_id, control.thread_id
         await self._wait_for_blocking_nodes(run_id)
         run = self.store.runs.get(run_id)
@@ -562,6 +588,10 @@ class Executor(ThreadOps):
         graph = self.graphs.get(run.graph_id) if run is not None else None
         if action == "rollback" and thread_id in self.store.threads:
             await self.saver.aundo_run(thread_id, run_id, control.mark)
+        elif control.stop_requested_at is not None and thread_id in self.store.threads:
+            # keep the steps completed before the interrupt, not any a node that
+            # ignored the cancellation went on to finish
+            await self.saver.atrim_run(thread_id, run_id, control.stop_requested_at)
         head = self.store.threads[thread_id].head if thread_id in self.store.threads else Head()
         if graph is not None and thread_id in self.store.threads:
             head = await self._safe_refresh_head(thread_id, graph)
