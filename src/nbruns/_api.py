@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
 from importlib import metadata as _metadata
 from typing import Any
@@ -21,6 +22,7 @@ from starlette.routing import Route
 from . import _serde
 from ._errors import InvalidInput, NbrunsError, NotFound, PayloadTooLarge, Unauthorized
 from ._executor import NO_RUN_BODY, Executor, RunSpec
+from ._openapi import openapi_document
 from ._requests import (
     AssistantCreate,
     AssistantPatch,
@@ -205,7 +207,7 @@ class _Api:
                 "input_schema": graph.get_input_jsonschema(),
                 "output_schema": graph.get_output_jsonschema(),
                 "state_schema": graph.get_output_jsonschema(),
-                "config_schema": graph.config_schema().model_json_schema(),
+                "config_schema": _config_schema(graph),
                 "context_schema": graph.get_context_jsonschema(),
             }
         )
@@ -325,8 +327,11 @@ class _Api:
     async def history(self, request: Request) -> Response:
         if request.method == "GET":
             raw = dict(request.query_params)
-            b = HistoryQuery(
-                limit=_query_int(request, "limit", 10, minimum=1), before=raw.get("before")
+            limit = _query_int(request, "limit", 10, minimum=1)
+            b = parse(
+                HistoryQuery,
+                _serde.dumps({"limit": limit, "before": raw.get("before")}),
+                "history query",
             )
         else:
             b = parse(HistoryQuery, await self.body(request), "history query")
@@ -593,6 +598,14 @@ class _Api:
                 _cancel_quietly(self.ex, thread_id, run_id)
 
 
+def _config_schema(graph: Any) -> Any:
+    # LangGraph 1.x deprecates config schemas in favour of context schemas, but the
+    # reference still reports one; keep the deprecation out of users' warning filters
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return graph.get_config_jsonschema()
+
+
 def _final_body(body: Any, last_values: Any) -> Any:
     if body is NO_RUN_BODY:
         # rolled back under the caller: like the reference, answer with the last
@@ -698,6 +711,15 @@ def create_app(
     ]
     routes = [Route(path, _guard(fn, api_key), methods=methods) for path, fn, methods in table]
     routes.extend(extra_routes or [])
+
+    async def openapi(request: Request) -> Response:
+        return _json(
+            openapi_document(
+                routes, graph_ids=executor.graphs.ids(), api_key_required=api_key is not None
+            )
+        )
+
+    routes.append(Route("/openapi.json", _guard(openapi, api_key), methods=["GET"]))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, f"Not found: {request.method} {request.url.path} is not an nbruns route")

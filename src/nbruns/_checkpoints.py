@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -38,8 +39,48 @@ class Mark:
     write_keys: frozenset[tuple[str, int]]
 
 
-class NbrunsMemorySaver(InMemorySaver):
+class _Fence:
+    """Drops checkpoints and writes of rolled-back runs that arrive late: LangGraph saves
+    some in background tasks, which may finish after the rollback deleted the rest."""
+
+    fenced: set[str]
+
+    def fence(self, run_id: str) -> None:
+        self.fenced.add(run_id)
+
+    def _is_fenced(self, config: Any, metadata: Any = None) -> bool:
+        if not self.fenced:
+            return False
+        run_id = (config.get("metadata") or {}).get("run_id") or (metadata or {}).get("run_id")
+        return run_id in self.fenced
+
+    @staticmethod
+    def _unsaved(config: Any, checkpoint: Any) -> Any:
+        conf = config["configurable"]
+        return {
+            "configurable": {
+                "thread_id": conf["thread_id"],
+                "checkpoint_ns": conf.get("checkpoint_ns", ""),
+                "checkpoint_id": checkpoint["id"],
+            }
+        }
+
+
+class NbrunsMemorySaver(_Fence, InMemorySaver):
     """InMemorySaver that can undo a run (rollback) and copy a thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fenced = set()
+
+    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        if self._is_fenced(config, metadata):
+            return self._unsaved(config, checkpoint)
+        return super().put(config, checkpoint, metadata, new_versions)
+
+    def put_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
+        if not self._is_fenced(config):
+            super().put_writes(config, writes, task_id, task_path)
 
     def head_id(self, thread_id: str) -> str | None:
         checkpoints = self.storage.get(thread_id, {}).get("", {})
@@ -127,8 +168,23 @@ class NbrunsMemorySaver(InMemorySaver):
                 self.blobs[(target_thread_id, ns, channel, version)] = blob
 
 
-class NbrunsSqliteSaver(AsyncSqliteSaver):
+class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
     """AsyncSqliteSaver that can undo a run (rollback) and copy a thread, in SQL."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        self.fenced = set()
+
+    async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        if self._is_fenced(config, metadata):
+            return self._unsaved(config, checkpoint)
+        return await super().aput(config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self, config: Any, writes: Any, task_id: str, task_path: str = ""
+    ) -> None:
+        if not self._is_fenced(config):
+            await super().aput_writes(config, writes, task_id, task_path)
 
     async def amark(self, thread_id: str, checkpoint_id: str | None = None) -> Mark:
         await self.setup()

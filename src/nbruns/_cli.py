@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import importlib.util
 import json
@@ -93,7 +94,7 @@ def build_app(
         if durable is not None:
             await executor.recover()
         yield
-        await executor.aclose("the nbruns server shut down (nbruns serve stopped)")
+        await executor.aclose(_SHUTDOWN_REASON)
         if durable is not None:
             await durable.aclose()
 
@@ -128,7 +129,46 @@ def main(argv: Sequence[str] | None = None) -> None:
         run_timeout=args.run_timeout,
         db=args.db,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
+    server = _Server(
+        uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="on"),
+        executor=app.state.executor,
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:  # a second Ctrl-C, or uvloop re-raising the first
+        pass
+
+
+_SHUTDOWN_REASON = "the nbruns server shut down (nbruns serve stopped)"
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn waits for open connections before the app's shutdown step; a client
+        waiting on a run would hold it open for ever. So interrupt the runs first."""
+
+        def __init__(self, config: uvicorn.Config, *, executor: Executor) -> None:
+            super().__init__(config)
+            self._executor = executor
+            self._closing: asyncio.Task[None] | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self._closing is None:
+                loop = asyncio.get_event_loop()
+
+                def start() -> None:
+                    self._closing = loop.create_task(self._executor.aclose(_SHUTDOWN_REASON))
+
+                loop.call_soon_threadsafe(start)
+            super().handle_exit(sig, frame)
+
+    return Server
+
+
+def _Server(config: Any, *, executor: Executor) -> Any:
+    return _server_class()(config, executor=executor)
 
 
 if __name__ == "__main__":

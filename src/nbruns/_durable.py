@@ -200,7 +200,9 @@ async def open_durable(path: str | Path) -> Durable:
     from ._checkpoints import NbrunsSqliteSaver
 
     store = DurableStore(path)
-    conn = await aiosqlite.connect(str(path))
+    # autocommit: the saver must never hold a write transaction open across awaits,
+    # or the store's own writes to the same file wait on it ("database is locked")
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA busy_timeout=5000")
     saver = NbrunsSqliteSaver(conn)

@@ -356,6 +356,8 @@ class Executor(ThreadOps):
         if control.stop_action is None:
             control.stop_action = action
             control.stop_requested_at = now
+            if action == "rollback":
+                self.saver.fence(run.run_id)  # nothing it writes from now on is kept
             control.progress["stop_requested"] = True
             # a task that has not begun sees stop_action first thing and stops itself
             if control.task is not None and control.started:

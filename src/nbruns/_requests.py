@@ -86,7 +86,8 @@ class RunCreate(_Body):
     assistant_id: str
     input: Json | list[Any] | str | int | float | bool | None = None
     command: CommandBody | None = None
-    stream_mode: StreamMode | list[StreamMode] = "values"
+    # validate_default: the default goes through the validator too (a list, not a str)
+    stream_mode: StreamMode | list[StreamMode] = Field("values", validate_default=True)
     stream_subgraphs: bool = False
     stream_resumable: bool = False
     metadata: Json | None = None

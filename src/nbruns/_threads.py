@@ -40,7 +40,20 @@ class ThreadOps:
 
     def resolve_assistant(self, assistant_id: str) -> AssistantRecord:
         if assistant_id in self.graphs and assistant_id not in self.store.assistants:
-            assistant_id = assistant_id_for_graph(assistant_id)
+            graph_id, assistant_id = assistant_id, assistant_id_for_graph(assistant_id)
+            if assistant_id not in self.store.assistants:
+                # its system assistant was deleted: a graph id must keep working
+                now = self.clock()
+                self.store.put_assistant(
+                    AssistantRecord(
+                        assistant_id=assistant_id,
+                        graph_id=graph_id,
+                        created_at=now,
+                        updated_at=now,
+                        metadata={"created_by": "system"},
+                        name=graph_id,
+                    )
+                )
         return self.store.get_assistant(assistant_id)
 
     def create_assistant(
@@ -197,8 +210,11 @@ class ThreadOps:
             config = await graph.aupdate_state(
                 thread_config(thread_id, checkpoint_id), values, as_node=as_node
             )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput(f"update_state failed: {exc}") from exc
+        except Exception as exc:  # InvalidUpdateError and friends: the update is at fault
+            raise InvalidInput(
+                f"update_state failed: {type(exc).__name__}: {exc}. Check that values match "
+                f"the graph's state schema and that as_node names one of its nodes."
+            ) from exc
         await self._refresh_head(thread_id, graph)
         self.store.record("state_updated", thread_id, None, at=self.clock(), as_node=as_node)
         configurable: Mapping[str, Any] = config["configurable"]
