@@ -161,7 +161,7 @@ async def at_step(client: Any, waits: Any, gates: Any, tid: str, run_id: str, k:
 
     async def probe() -> bool:
         state = await client.threads.get_state(tid)
-        return state["next"] == [NODES[k]] and state["metadata"].get("run_id") == run_id
+        return bool(state["next"] == [NODES[k]] and state["metadata"].get("run_id") == run_id)
 
     await waits.until(probe, f"the checkpoint before {NODES[k]}")
 
