@@ -178,13 +178,43 @@ class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
     async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
         if self._is_fenced(config, metadata):
             return self._unsaved(config, checkpoint)
-        return await super().aput(config, checkpoint, metadata, new_versions)
+        saved = await super().aput(config, checkpoint, metadata, new_versions)
+        if self._is_fenced(config, metadata):
+            # fenced while this write waited for the connection: take it back
+            await self._delete_checkpoint(saved["configurable"])
+        return saved
 
     async def aput_writes(
         self, config: Any, writes: Any, task_id: str, task_path: str = ""
     ) -> None:
-        if not self._is_fenced(config):
-            await super().aput_writes(config, writes, task_id, task_path)
+        if self._is_fenced(config):
+            return
+        await super().aput_writes(config, writes, task_id, task_path)
+        if self._is_fenced(config):
+            conf = config["configurable"]
+            async with self.lock:
+                await self.conn.execute(
+                    "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND "
+                    "checkpoint_id = ? AND task_id = ?",
+                    (
+                        conf["thread_id"],
+                        conf.get("checkpoint_ns", ""),
+                        conf["checkpoint_id"],
+                        task_id,
+                    ),
+                )
+                await self.conn.commit()
+
+    async def _delete_checkpoint(self, conf: Any) -> None:
+        key = (conf["thread_id"], conf.get("checkpoint_ns", ""), conf["checkpoint_id"])
+        async with self.lock:
+            for table in ("writes", "checkpoints"):
+                await self.conn.execute(
+                    f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? "
+                    "AND checkpoint_id = ?",
+                    key,
+                )
+            await self.conn.commit()
 
     async def amark(self, thread_id: str, checkpoint_id: str | None = None) -> Mark:
         await self.setup()
