@@ -193,7 +193,7 @@ class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
         if self._is_fenced(config):
             conf = config["configurable"]
             async with self.lock:
-                await self.conn.execute(
+                await self._run(
                     "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND "
                     "checkpoint_id = ? AND task_id = ?",
                     (
@@ -209,56 +209,64 @@ class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
         key = (conf["thread_id"], conf.get("checkpoint_ns", ""), conf["checkpoint_id"])
         async with self.lock:
             for table in ("writes", "checkpoints"):
-                await self.conn.execute(
+                await self._run(
                     f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? "
                     "AND checkpoint_id = ?",
                     key,
                 )
             await self.conn.commit()
 
+    # Every statement runs to completion and its cursor is closed: a cursor left open keeps
+    # a WAL read snapshot, and the connection's next write then fails with "database is
+    # locked" as soon as another connection (the store's) has written.
+    async def _rows(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        return list(await self.conn.execute_fetchall(sql, params))
+
+    async def _run(self, sql: str, params: tuple[Any, ...]) -> int:
+        async with self.conn.execute(sql, params) as cursor:
+            return int(cursor.rowcount)
+
     async def amark(self, thread_id: str, checkpoint_id: str | None = None) -> Mark:
         await self.setup()
         async with self.lock:
             if checkpoint_id is None:
-                cursor = await self.conn.execute(
+                rows = await self._rows(
                     "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND "
                     "checkpoint_ns = '' ORDER BY checkpoint_id DESC LIMIT 1",
                     (thread_id,),
                 )
-                row = await cursor.fetchone()
-                if row is None:
+                if not rows:
                     return Mark(None, frozenset())
-                checkpoint_id = row[0]
-            cursor = await self.conn.execute(
+                checkpoint_id = rows[0][0]
+            rows = await self._rows(
                 "SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_ns = '' "
                 "AND checkpoint_id = ?",
                 (thread_id, checkpoint_id),
             )
-            keys = frozenset((task_id, idx) for task_id, idx in await cursor.fetchall())
+            keys = frozenset((task_id, idx) for task_id, idx in rows)
         return Mark(checkpoint_id, keys)
 
     async def aundo_run(self, thread_id: str, run_id: str, mark: Mark) -> int:
         await self.setup()
         by_run = "thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
         async with self.lock:
-            await self.conn.execute(
+            await self._run(
                 "DELETE FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN "
                 f"(SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE {by_run})",
                 (thread_id, run_id),
             )
-            cursor = await self.conn.execute(
+            deleted = await self._run(
                 f"DELETE FROM checkpoints WHERE {by_run}", (thread_id, run_id)
             )
-            deleted = cursor.rowcount
             if mark.checkpoint_id is not None:
-                cursor = await self.conn.execute(
+                rows = await self._rows(
                     "SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_ns = '' "
                     "AND checkpoint_id = ?",
                     (thread_id, mark.checkpoint_id),
                 )
-                for task_id, idx in await cursor.fetchall():
+                for task_id, idx in rows:
                     if (task_id, idx) not in mark.write_keys:
-                        await self.conn.execute(
+                        await self._run(
                             "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND "
                             "checkpoint_id = ? AND task_id = ? AND idx = ?",
                             (thread_id, mark.checkpoint_id, task_id, idx),
@@ -270,15 +278,15 @@ class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
         """Delete the checkpoints `run_id` created after `since` (an interrupt's time)."""
         await self.setup()
         async with self.lock:
-            cursor = await self.conn.execute(
+            rows = await self._rows(
                 "SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ? AND "
                 "json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
                 (thread_id, run_id),
             )
-            late = [(ns, cid) for ns, cid in await cursor.fetchall() if created_at(cid) > since]
+            late = [(ns, cid) for ns, cid in rows if created_at(cid) > since]
             for ns, cid in late:
                 for table in ("writes", "checkpoints"):
-                    await self.conn.execute(
+                    await self._run(
                         f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? "
                         "AND checkpoint_id = ?",
                         (thread_id, ns, cid),
@@ -289,14 +297,14 @@ class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         await self.setup()
         async with self.lock:
-            await self.conn.execute(
+            await self._run(
                 "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, "
                 "parent_checkpoint_id, type, checkpoint, metadata) SELECT ?, checkpoint_ns, "
                 "checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints "
                 "WHERE thread_id = ?",
                 (target_thread_id, source_thread_id),
             )
-            await self.conn.execute(
+            await self._run(
                 "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, "
                 "idx, channel, type, value) SELECT ?, checkpoint_ns, checkpoint_id, task_id, "
                 "task_path, idx, channel, type, value FROM writes WHERE thread_id = ?",
