@@ -538,7 +538,7 @@ class Executor(ThreadOps):
         if clean and thread_id in self.store.threads:
             # a run that ended without pausing left nothing to do: its last values are
             # the head, so skip reloading the checkpoint it just wrote
-            head = Head(values=_serde.dumps(values))
+            head = Head(values=_serde.dumps_state(values))
             self.store.set_head(thread_id, head, at=self.clock())
         elif thread_id in self.store.threads:
             head = await self._safe_refresh_head(thread_id, graph)
@@ -547,11 +547,11 @@ class Executor(ThreadOps):
             body = _serde.dumps({"__error__": dict(error or {})})
         elif result["interrupts"]:
             merged = dict(values) if isinstance(values, Mapping) else {}
-            body = _serde.dumps({**merged, "__interrupt__": result["interrupts"]})
+            body = _serde.dumps_state({**merged, "__interrupt__": result["interrupts"]})
         elif clean:
             body = head.values
         else:
-            body = _serde.dumps(values) if values is not None else head.values
+            body = _serde.dumps_state(values) if values is not None else head.values
         now = self.clock()
         self.store.replace_run(
             transition(

@@ -231,7 +231,7 @@ class ThreadOps:
         snapshot = await graph.aget_state(thread_config(thread_id))
         head = Head(
             # no checkpoint left (e.g. its only run rolled back): no values, as the reference
-            values=_serde.dumps(snapshot.values)
+            values=_serde.dumps_state(snapshot.values)
             if snapshot.config.get("configurable", {}).get("checkpoint_id")
             else None,
             next=tuple(snapshot.next),
