@@ -20,7 +20,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from . import _serde
-from ._errors import InvalidInput, NbrunsError, NotFound, PayloadTooLarge, Unauthorized
+from ._core._lifecycle import ACTIVE
+from ._errors import Conflict, InvalidInput, NbrunsError, PayloadTooLarge, Unauthorized
 from ._executor import NO_RUN_BODY, Executor, RunSpec
 from ._openapi import openapi_document
 from ._requests import (
@@ -35,9 +36,9 @@ from ._requests import (
     ThreadCreate,
     ThreadPatch,
     ThreadSearch,
-    is_uuid,
     parse,
 )
+from ._runspec import is_uuid
 from ._runstream import sse_frame
 from ._types import CANCEL_ACTIONS
 from ._wire import (
@@ -254,23 +255,14 @@ class _Api:
         b = parse(ThreadSearch, await self.body(request), "thread search")
         found = self.ex.store.search_threads(
             metadata=b.metadata,
-            values=None,
+            values=b.values,
             ids=b.ids,
             status=b.status,
-            limit=b.limit if not b.values else 10**9,
-            offset=b.offset if not b.values else 0,
+            limit=b.limit,
+            offset=b.offset,
             sort_by=b.sort_by or "created_at",
             sort_order=b.sort_order or "desc",
         )
-        if b.values:
-            from ._core._store import matches
-
-            found = [
-                t
-                for t in found
-                if t.head.values is not None and matches(_serde.loads(t.head.values), b.values)
-            ]
-            found = found[b.offset : b.offset + b.limit]
         return _json([self._thread(t) for t in found])
 
     async def thread_count(self, request: Request) -> Response:
@@ -453,9 +445,7 @@ class _Api:
 
     async def run_delete(self, request: Request) -> Response:
         run = self.ex.store.get_run(request.path_params["tid"], request.path_params["rid"])
-        if run.phase in ("pending", "running", "stopping"):
-            from ._errors import Conflict
-
+        if run.phase in ACTIVE:
             raise Conflict(
                 f"Run {run.run_id} is still {run.phase}; cancel it (runs.cancel) before deleting it"
             )
@@ -468,7 +458,7 @@ class _Api:
         if found is None or found.thread_id != tid or self.ex.store.was_rolled_back(tid, rid):
             return _json(NO_RUN_BODY)  # the reference answers 200 even for unknown runs
         run = self.ex.store.get_run(tid, rid)
-        if run.phase not in ("pending", "running", "stopping"):
+        if run.phase not in ACTIVE:
             return _json(await self.ex.join(tid, rid))
         return await self._wait_response(tid, rid, cancel_on_disconnect=False)
 
@@ -734,6 +724,3 @@ def create_app(
         routes=routes,
         exception_handlers={404: not_found, 405: not_allowed, Exception: crashed},
     )
-
-
-_ = NotFound  # imported for handlers that raise it via the executor

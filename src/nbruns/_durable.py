@@ -69,7 +69,8 @@ class DurableStore(MemoryStore):
         self._loading = True
         try:
             for (body,) in self._db.execute("SELECT body FROM nbruns_assistants"):
-                self.assistants_put_raw(AssistantRecord(**json.loads(body)))
+                assistant = AssistantRecord(**json.loads(body))
+                self.assistants[assistant.assistant_id] = assistant
             for (body,) in self._db.execute("SELECT body FROM nbruns_threads"):
                 data = json.loads(body)
                 record = ThreadRecord(**data, head=Head())
@@ -93,9 +94,6 @@ class DurableStore(MemoryStore):
             self.rolled_back = dict(self._db.execute("SELECT * FROM nbruns_rolled_back"))
         finally:
             self._loading = False
-
-    def assistants_put_raw(self, record: AssistantRecord) -> None:
-        self.assistants[record.assistant_id] = record
 
     def close(self) -> None:
         self._db.close()

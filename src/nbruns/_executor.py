@@ -26,7 +26,7 @@ from ._core._strategies import Reject, Supersede, decide
 from ._drive import drive, error_body
 from ._errors import BadRequest, Conflict, InvalidInput, NotFound
 from ._graphs import GraphRegistry
-from ._runspec import RunSpec, assistant_id_for_graph, run_kwargs
+from ._runspec import RunSpec, assistant_id_for_graph, is_uuid, run_kwargs
 from ._runstream import RunStream
 from ._threads import ThreadOps
 
@@ -255,7 +255,7 @@ class Executor(ThreadOps):
         try:
             return self.resolve_assistant(assistant_id)
         except NotFound:
-            if not _is_uuid(assistant_id):
+            if not is_uuid(assistant_id):
                 graphs = ", ".join(repr(g) for g in self.graphs.ids())
                 raise InvalidInput(
                     f"Invalid assistant: {assistant_id!r}. Must be either an assistant UUID "
@@ -703,11 +703,3 @@ class Executor(ThreadOps):
             await asyncio.wait(list(self._tasks))
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

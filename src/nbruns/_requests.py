@@ -7,12 +7,12 @@ detail names the field, what was wrong and what is allowed.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ._errors import InvalidInput
+from ._runspec import is_uuid
 from ._types import SUPPORTED_STREAM_MODES, StreamMode
 
 __all__ = [
@@ -56,14 +56,6 @@ def describe(error: ValidationError, what: str) -> str:
         shown = "" if item["type"] == "missing" else f" (got {got!r:.80})"
         problems.append(f"{where}: {item['msg']}{shown}")
     return f"Invalid {what}: " + "; ".join(problems)
-
-
-def is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
 
 
 def parse(model: type[M], raw: bytes, what: str) -> M:

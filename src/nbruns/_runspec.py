@@ -9,11 +9,19 @@ from typing import Any
 
 from ._core._records import AssistantRecord, ThreadRecord
 
-__all__ = ["RunSpec", "assistant_id_for_graph", "run_kwargs", "thread_config"]
+__all__ = ["RunSpec", "assistant_id_for_graph", "is_uuid", "run_kwargs", "thread_config"]
 
 # Wherever an assistant id is expected a graph id works too, through the system
 # assistant each graph gets; this namespace makes those ids stable across restarts.
 _GRAPH_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def assistant_id_for_graph(graph_id: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _serde
-from ._core._lifecycle import public_status
+from ._core._lifecycle import public_status, thread_status
 from ._core._records import AssistantRecord, RunRecord, ThreadRecord, TimelineEvent
 from ._core._store import MemoryStore
 
@@ -39,7 +39,7 @@ def assistant_json(a: AssistantRecord) -> dict[str, Any]:
 
 def thread_json(store: MemoryStore, t: ThreadRecord) -> dict[str, Any]:
     runs = store.runs_of(t.thread_id)
-    status = store.thread_status(t.thread_id)
+    status = thread_status(runs, t.head)  # from the runs already in hand
     error = None
     if status == "error":
         last = max((r for r in runs if r.ended_seq), key=lambda r: r.ended_seq or 0)
