@@ -698,7 +698,15 @@ class Executor(ThreadOps):
         self._timers.clear()
         for run in list(self.store.runs.values()):
             if run.phase in INFLIGHT:
+                # Say so on its stream: a stream that just closes sends the SDK off to
+                # reconnect to a server that is going away.
+                stream = self._streams.get(run.run_id)
+                if stream is not None:
+                    stream.publish(
+                        "error", "error", {"error": "ServerShutdown", "message": reason}
+                    )
                 self._cancel(run, "interrupt", reason)
+
         while self._tasks:
             await asyncio.wait(list(self._tasks))
         if self._pool is not None:

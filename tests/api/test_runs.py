@@ -346,7 +346,26 @@ async def test_stream_error_event(client: Any) -> None:
     assert parts[-1].data == {"error": "ValueError", "message": "boom"}
 
 
+async def test_stream_ends_with_an_error_event_when_the_server_shuts_down(
+    server: nbruns.Server, client: Any, gates: Any
+) -> None:
+    """Without it the SDK would see a clean close on a run it believes is running and
+    go off reconnecting to a server that is gone."""
+    tid = await new_thread(client)
+    gate = gates["g"]
+    parts: list[Any] = []
+    async for part in client.runs.stream(tid, "log", input=ask("s", "g"), stream_mode="values"):
+        parts.append(part)
+        if part.event == "values" and part.data.get("log") == ["s:a"]:
+            await gate.reached()
+            await server.aclose("the test stopped the server")
+    assert [p.event for p in parts] == ["metadata", "values", "values", "error"]
+    assert parts[-1].data == {"error": "ServerShutdown", "message": "the test stopped the server"}
+    assert not gate.is_open  # the run was stopped, not let through
+
+
 async def test_stream_is_incremental(client: Any, gates: Any) -> None:
+
     """The first values event arrives while the run is still blocked on its gate."""
     tid = await new_thread(client)
     gate = gates["g"]
