@@ -4,16 +4,22 @@
 
 Everything runs in one process. nbruns is driven through `server.client()` (the
 async `langgraph_sdk` client over the in-process bridge transport); the baseline
-is `graph.ainvoke` with an `InMemorySaver` on the same one-node graph (its one
-async node appends one AI message to `messages`; the input adds none, so every
-run grows the thread's state by exactly one message).
+is `graph.ainvoke` with an `InMemorySaver` on the same one-node graph. The node
+is async and returns one AI message; the input adds none. It comes in two
+shapes, each measured against its own baseline:
 
-Figures
+  * fixed: the message has a fixed id, so `add_messages` replaces it and the
+    thread's state stays one message however many runs it has had. Every run
+    costs the graph the same, so the figures show nbruns's own cost per run.
+  * chat: a new message each run, so a thread's state grows by one message per
+    run, as a conversation's does; the graph's own cost grows with it.
+
+Figures (fixed graph unless marked "chat")
   1. create+join median/p90 on one thread (vs ainvoke median/p90 on one thread);
-     state grows run after run. An info row repeats it on a fresh thread each
-     time (state stays one message), to separate fixed from per-state costs.
+     repeated with the chat graph, and on a fresh thread each time (info)
   2. 1,000 threads x 1 run at once: gather of create+join (vs gather of ainvoke)
-  3. 1,000 runs enqueued on one thread, joining the last (vs sequential ainvoke)
+  3. 1,000 runs enqueued on one thread, joining the last (vs sequential ainvoke);
+     repeated with the chat graph
   4. create(multitask_strategy="interrupt") on a thread whose run is genuinely
      running (node awaiting asyncio.sleep(3600)) until the new run is done; no
      plain-LangGraph equivalent, figure 1's medians shown for scale
@@ -47,10 +53,10 @@ from typing_extensions import TypedDict
 
 import nbruns
 
-GRAPH_ID = "bench"
+GRAPH_ID = "bench"  # the fixed graph
+CHAT_ID = "bench-chat"
 BUSY_ID = "busy"
-# No input message: each run adds exactly the node's one AI message to the
-# thread's state (figures 1 and 3 grow one thread's state run after run).
+# No input message: each run adds (chat) or replaces (fixed) the node's one AI message.
 INPUT: dict[str, Any] = {"messages": []}
 REPEATS = 3  # throughput figures: median of this many rounds
 
@@ -84,7 +90,13 @@ class State(TypedDict):
 
 
 async def reply(state: State) -> dict[str, Any]:
+    """chat: a new message each run"""
     return {"messages": [AIMessage(content="ok")]}
+
+
+async def reply_in_place(state: State) -> dict[str, Any]:
+    """fixed: the same message id each run, so the state stays one message"""
+    return {"messages": [AIMessage(content="ok", id="reply")]}
 
 
 async def wait_forever(state: State) -> dict[str, Any]:
@@ -154,12 +166,12 @@ class Baseline:
 # -- figure 1: create+join latency on one thread ----------------------------------------
 
 
-async def latency_nbruns(client: Any, n: int, warmup: int) -> list[float]:
+async def latency_nbruns(client: Any, n: int, warmup: int, graph_id: str = GRAPH_ID) -> list[float]:
     tid = (await client.threads.create())["thread_id"]
     samples: list[float] = []
     for i in range(warmup + n):
         with _timed() as t:
-            run = await client.runs.create(tid, GRAPH_ID, input=INPUT)
+            run = await client.runs.create(tid, graph_id, input=INPUT)
             await client.runs.join(tid, run["run_id"])
         if i >= warmup:
             samples.append(t.elapsed)
@@ -238,13 +250,13 @@ async def fanout_baseline(base: Baseline, n: int) -> float:
 # -- figure 3: N runs enqueued on one thread ---------------------------------------------
 
 
-async def enqueue_nbruns(client: Any, n: int) -> float:
+async def enqueue_nbruns(client: Any, n: int, graph_id: str = GRAPH_ID) -> float:
     tid = (await client.threads.create())["thread_id"]
     gc.collect()
     run = None
     with _timed() as t:
         for _ in range(n):
-            run = await client.runs.create(tid, GRAPH_ID, input=INPUT)  # default: enqueue
+            run = await client.runs.create(tid, graph_id, input=INPUT)  # default: enqueue
         assert run is not None
         await client.runs.join(tid, run["run_id"])
     runs = await client.runs.list(tid, status="success", limit=n + 1)
@@ -369,20 +381,30 @@ def _throughput(n: int, nb_rates: list[float], b_rates: list[float]) -> dict[str
 
 
 async def run(cfg: dict[str, int]) -> dict[str, Any]:
-    baseline = Baseline(_one_node("reply", reply))
-    # the same compiled graph goes to nbruns, which swaps in its own checkpointer
+    baseline = Baseline(_one_node("reply", reply_in_place))
+    chat = Baseline(_one_node("reply", reply))
+    # the same compiled graphs go to nbruns, which swaps in its own checkpointer
     server = nbruns.Server(
-        graphs={GRAPH_ID: baseline.graph, BUSY_ID: _one_node("wait", wait_forever)}
+        graphs={
+            GRAPH_ID: baseline.graph,
+            CHAT_ID: chat.graph,
+            BUSY_ID: _one_node("wait", wait_forever),
+        }
     )
     client = server.client()
     results: dict[str, Any] = {"config": cfg, "repeats": REPEATS}
     try:
-        _log(f"figure 1: create+join latency on one thread (n={cfg['latency_n']})")
-        base = await latency_baseline(baseline, cfg["latency_n"], cfg["warmup"])
-        nb = await latency_nbruns(client, cfg["latency_n"], cfg["warmup"])
-        lat = results["latency"] = _latency(nb, base)
-        lat["target_ms"] = TARGET_LATENCY_MS
-        lat["pass"] = lat["nbruns_median_ms"] <= TARGET_LATENCY_MS
+        for key, graph_id, base_of in (
+            ("latency", GRAPH_ID, baseline),
+            ("latency_chat", CHAT_ID, chat),
+        ):
+            _log(f"figure 1: create+join latency on one thread, {graph_id} (n={cfg['latency_n']})")
+            base = await latency_baseline(base_of, cfg["latency_n"], cfg["warmup"])
+            nb = await latency_nbruns(client, cfg["latency_n"], cfg["warmup"], graph_id)
+            lat = results[key] = _latency(nb, base)
+            lat["target_ms"] = TARGET_LATENCY_MS
+            lat["pass"] = lat["nbruns_median_ms"] <= TARGET_LATENCY_MS
+        lat = results["latency"]
 
         _log(f"for scale: create+join on a fresh thread each (n={cfg['fresh_n']})")
         base = await fresh_baseline(baseline, cfg["fresh_n"], cfg["warmup"])
@@ -399,12 +421,16 @@ async def run(cfg: dict[str, int]) -> dict[str, Any]:
         results["fanout"] = _throughput(n, nb_rates, b_rates)
 
         n = cfg["enqueued"]
-        _log(f"figure 3: {n} runs enqueued on one thread ({REPEATS} rounds)")
-        nb_rates, b_rates = [], []
-        for _ in range(REPEATS):
-            nb_rates.append(await enqueue_nbruns(client, n))
-            b_rates.append(await enqueue_baseline(baseline, n))
-        results["enqueue"] = _throughput(n, nb_rates, b_rates)
+        for key, graph_id, base_of in (
+            ("enqueue", GRAPH_ID, baseline),
+            ("enqueue_chat", CHAT_ID, chat),
+        ):
+            _log(f"figure 3: {n} runs enqueued on one thread, {graph_id} ({REPEATS} rounds)")
+            nb_rates, b_rates = [], []
+            for _ in range(REPEATS):
+                nb_rates.append(await enqueue_nbruns(client, n, graph_id))
+                b_rates.append(await enqueue_baseline(base_of, n))
+            results[key] = _throughput(n, nb_rates, b_rates)
 
         reps = cfg["interrupt_reps"]
         _log(f"figure 4: interrupt-to-done ({reps} reps)")
@@ -426,8 +452,17 @@ async def run(cfg: dict[str, int]) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> str:
-    lat, fresh, fan, enq, itr = (
-        results[k] for k in ("latency", "fresh", "fanout", "enqueue", "interrupt")
+    lat, lat_chat, fresh, fan, enq, enq_chat, itr = (
+        results[k]
+        for k in (
+            "latency",
+            "latency_chat",
+            "fresh",
+            "fanout",
+            "enqueue",
+            "enqueue_chat",
+            "interrupt",
+        )
     )
     rows = [
         [
@@ -445,6 +480,14 @@ def report(results: dict[str, Any]) -> str:
             f"{lat['nbruns_p90_ms'] / lat['baseline_p90_ms']:.2f}x",
             "",
             "",
+        ],
+        [
+            "   chat: create+join, one thread, median",
+            f"{lat_chat['nbruns_median_ms']:.3f} ms",
+            f"{lat_chat['baseline_median_ms']:.3f} ms",
+            f"{lat_chat['ratio']:.2f}x",
+            f"<= {TARGET_LATENCY_MS:g} ms",
+            _verdict(lat_chat["pass"]),
         ],
         [
             f"   (info) create+join, fresh thread each, median (n={fresh['n']})",
@@ -471,6 +514,14 @@ def report(results: dict[str, Any]) -> str:
             _verdict(enq["pass"]),
         ],
         [
+            "   chat: runs enqueued on one thread",
+            f"{enq_chat['nbruns_runs_per_s']:.1f} runs/s",
+            f"{enq_chat['baseline_runs_per_s']:.1f} runs/s",
+            f"{enq_chat['ratio']:.2f}",
+            f">= {TARGET_RATIO:g}",
+            _verdict(enq_chat["pass"]),
+        ],
+        [
             f"4. interrupt-to-done, median (n={itr['n']})",
             f"{itr['nbruns_median_ms']:.3f} ms",
             f"n/a (1.: {itr['create_join_median_ms_for_scale']:.3f} ms, "
@@ -489,8 +540,9 @@ def report(results: dict[str, Any]) -> str:
         f"langgraph-checkpoint {v['langgraph-checkpoint']}  nbruns {v['nbruns']}  "
         f"cpu_count {v['cpu_count']}"
         + (f"  loadavg {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f} (start)" if load else ""),
-        "baseline: graph.ainvoke + InMemorySaver on the same one-node graph; each run adds one "
-        f"AI message; throughput: median of {REPEATS} rounds",
+        "baseline: graph.ainvoke + InMemorySaver on the same one-node graph; fixed: the state "
+        "stays one message; chat: each run adds one; throughput: median of "
+        f"{REPEATS} rounds",
         "",
         _table(rows),
         "",
@@ -502,6 +554,10 @@ def report(results: dict[str, Any]) -> str:
         + ", ".join(f"{x:.1f}" for x in enq["nbruns_rounds"])
         + "   baseline: "
         + ", ".join(f"{x:.1f}" for x in enq["baseline_rounds"]),
+        "            chat enqueue nbruns: "
+        + ", ".join(f"{x:.1f}" for x in enq_chat["nbruns_rounds"])
+        + "   baseline: "
+        + ", ".join(f"{x:.1f}" for x in enq_chat["baseline_rounds"]),
         f"total wall time: {results['wall_seconds']:.1f} s",
     ]
     return "\n".join(lines)

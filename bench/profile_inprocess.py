@@ -229,7 +229,7 @@ def _per_run(meter: Meter, n: int, gc_s: float, gc_counts: list[int], gc_gen: li
 
 
 async def _run(name: str, n: int, out: str, limit: int, profile: bool = True) -> None:
-    base = b.Baseline(b._one_node("reply", b.reply))
+    base = b.Baseline(b._one_node("reply", b.reply_in_place))  # the fixed graph
     server = nbruns.Server(
         graphs={b.GRAPH_ID: base.graph, b.BUSY_ID: b._one_node("wait", b.wait_forever)}
     )

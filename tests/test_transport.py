@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from nbruns._httpclient import InProcessAsyncClient, InProcessClient
 from nbruns._loopthread import LoopThread
 from nbruns._transport import AsyncBridgeTransport, SyncBridgeTransport
 
@@ -190,16 +191,23 @@ def app(state: AppState) -> Any:
     return make_app(state)
 
 
-@pytest.fixture
-async def aclient(app: Any, loop_thread: LoopThread) -> Any:
+# Every client test runs with httpx's own clients and with nbruns's in-process ones
+# (which skip httpx's cookie, auth and redirect handling): they must behave alike.
+CLIENT_KINDS = ["httpx", "in-process"]
+
+
+@pytest.fixture(params=CLIENT_KINDS)
+async def aclient(request: Any, app: Any, loop_thread: LoopThread) -> Any:
     transport = AsyncBridgeTransport(app, loop_thread)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+    kind = httpx.AsyncClient if request.param == "httpx" else InProcessAsyncClient
+    async with kind(transport=transport, base_url=BASE) as client:
         yield client
 
 
-@pytest.fixture
-def client(app: Any, loop_thread: LoopThread) -> Any:
-    with httpx.Client(transport=SyncBridgeTransport(app, loop_thread), base_url=BASE) as c:
+@pytest.fixture(params=CLIENT_KINDS)
+def client(request: Any, app: Any, loop_thread: LoopThread) -> Any:
+    kind = httpx.Client if request.param == "httpx" else InProcessClient
+    with kind(transport=SyncBridgeTransport(app, loop_thread), base_url=BASE) as c:
         yield c
 
 
@@ -809,3 +817,54 @@ def test_200_concurrent_requests_sync(client: httpx.Client, loop_thread: LoopThr
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
         assert list(pool.map(one, range(200))) == [str(i) for i in range(200)]
     assert pending_server_tasks(loop_thread) == []
+
+
+# -- the in-process clients' shortcut ---------------------------------------------------
+
+
+async def test_in_process_client_sets_elapsed_and_request(
+    app: Any, loop_thread: LoopThread
+) -> None:
+    async with InProcessAsyncClient(
+        transport=AsyncBridgeTransport(app, loop_thread), base_url=BASE
+    ) as client:
+        response = await client.get("/json")
+        assert response.request.url == f"{BASE}/json"
+        assert response.elapsed.total_seconds() >= 0
+        async with client.stream("GET", "/json") as streamed:
+            assert streamed.elapsed.total_seconds() >= 0
+            assert (await streamed.aread()).startswith(b"{")
+
+
+async def test_in_process_client_falls_back_to_httpx_for_hooks_and_cookies(
+    app: Any, loop_thread: LoopThread
+) -> None:
+    """Event hooks and client cookies need httpx's own send: they still work."""
+    seen: list[str] = []
+
+    async def on_request(request: httpx.Request) -> None:
+        seen.append(f"request {request.url.path}")
+
+    async def on_response(response: httpx.Response) -> None:
+        seen.append(f"response {response.status_code}")
+
+    async with InProcessAsyncClient(
+        transport=AsyncBridgeTransport(app, loop_thread),
+        base_url=BASE,
+        event_hooks={"request": [on_request], "response": [on_response]},
+        cookies={"flavour": "oat"},
+    ) as client:
+        echoed = (await client.get("/scope/x")).json()
+    assert seen == ["request /scope/x", "response 200"]
+    assert ["cookie", "flavour=oat"] in echoed["headers"]
+
+
+async def test_in_process_client_refuses_after_close(app: Any, loop_thread: LoopThread) -> None:
+    client = InProcessAsyncClient(transport=AsyncBridgeTransport(app, loop_thread), base_url=BASE)
+    await client.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.get("/json")
+    sync_client = InProcessClient(transport=SyncBridgeTransport(app, loop_thread), base_url=BASE)
+    sync_client.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        sync_client.get("/json")

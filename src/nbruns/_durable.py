@@ -83,8 +83,7 @@ class DurableStore(MemoryStore):
                     data["result"] = data["result"].encode()
                 run = RunRecord(**data)
                 if run.thread_id in self.threads:
-                    self.runs[run.run_id] = run
-                    self.thread_runs[run.thread_id].append(run.run_id)
+                    self._add_run(run)
                 self._seq = max(self._seq, run.seq, run.ended_seq or 0)
             for (body,) in self._db.execute("SELECT body FROM nbruns_timeline ORDER BY seq"):
                 event = TimelineEvent(**json.loads(body))

@@ -702,9 +702,7 @@ class Executor(ThreadOps):
                 # reconnect to a server that is going away.
                 stream = self._streams.get(run.run_id)
                 if stream is not None:
-                    stream.publish(
-                        "error", "error", {"error": "ServerShutdown", "message": reason}
-                    )
+                    stream.publish("error", "error", {"error": "ServerShutdown", "message": reason})
                 self._cancel(run, "interrupt", reason)
 
         while self._tasks:

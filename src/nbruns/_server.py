@@ -21,6 +21,7 @@ from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 from ._api import create_app
 from ._durable import Durable, open_durable
 from ._executor import Executor
+from ._httpclient import InProcessAsyncClient, InProcessClient
 from ._loopthread import LoopThread
 from ._transport import AsyncBridgeTransport, SyncBridgeTransport
 
@@ -81,7 +82,7 @@ class Server:
         """An async `langgraph_sdk` client talking to this server in-process."""
         transport = AsyncBridgeTransport(self.app, self._loop)
         return LangGraphClient(
-            httpx.AsyncClient(
+            InProcessAsyncClient(
                 transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT
             )
         )
@@ -90,7 +91,7 @@ class Server:
         """A sync `langgraph_sdk` client talking to this server in-process."""
         transport = SyncBridgeTransport(self.app, self._loop)
         return SyncLangGraphClient(
-            httpx.Client(
+            InProcessClient(
                 transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT
             )
         )

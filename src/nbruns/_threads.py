@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import Any
 
 from . import _serde
-from ._core._lifecycle import ACTIVE
 from ._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
 from ._core._store import MemoryStore
 from ._errors import Conflict, InvalidInput, NotFound
@@ -133,7 +132,7 @@ class ThreadOps:
         """Stop the thread's runs (awaited: no orphans keep running), then forget it all."""
         self.store.get_thread(thread_id)
         await self._stop_all(
-            [r for r in self.store.runs_of(thread_id) if r.phase in ACTIVE],
+            self.store.active_runs(thread_id),
             "rollback",
             "thread deleted",
         )
@@ -195,7 +194,7 @@ class ThreadOps:
         checkpoint_id: str | None = None,
     ) -> Mapping[str, Any]:
         thread = self.store.get_thread(thread_id)
-        if any(r.phase in ACTIVE for r in self.store.runs_of(thread_id)):
+        if self.store.active_runs(thread_id):
             raise Conflict(
                 f"Thread {thread_id} has in-flight runs; update its state once they finish "
                 "(join them) or cancel them."

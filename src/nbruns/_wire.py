@@ -38,8 +38,9 @@ def assistant_json(a: AssistantRecord) -> dict[str, Any]:
 
 
 def thread_json(store: MemoryStore, t: ThreadRecord) -> dict[str, Any]:
-    runs = store.runs_of(t.thread_id)
+    runs = store.status_runs(t.thread_id)
     status = thread_status(runs, t.head)  # from the runs already in hand
+
     error = None
     if status == "error":
         last = max((r for r in runs if r.ended_seq), key=lambda r: r.ended_seq or 0)

@@ -365,7 +365,6 @@ async def test_stream_ends_with_an_error_event_when_the_server_shuts_down(
 
 
 async def test_stream_is_incremental(client: Any, gates: Any) -> None:
-
     """The first values event arrives while the run is still blocked on its gate."""
     tid = await new_thread(client)
     gate = gates["g"]

@@ -35,9 +35,7 @@ async def test_frames_and_timeline_of_an_interrupt(drv: Any) -> None:
 
     picture = await nbruns.timeline(drv.client, t)
     svg = ET.fromstring(picture.svg)
-    bars = [
-        el for el in svg.iter() if el.tag.endswith("rect") and "run-bar" in el.get("class", "")
-    ]
+    bars = [el for el in svg.iter() if el.tag.endswith("rect") and "run-bar" in el.get("class", "")]
     classes = sorted(b.get("class", "") for b in bars)
     assert len(bars) == 2
     assert any("status-interrupted" in c for c in classes)

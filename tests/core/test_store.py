@@ -224,6 +224,52 @@ def test_next_pending_respects_scheduled_at(store: MemoryStore) -> None:
     assert store.next_pending("t1").run_id == "later"  # type: ignore[union-attr]
 
 
+def test_indexes_follow_every_phase_change(store: MemoryStore) -> None:
+    """inflight / next_pending / thread status come from indexes: they must agree with
+    a full scan of the thread's runs after every kind of change."""
+    from dataclasses import replace
+
+    from nbruns._core._lifecycle import INFLIGHT, thread_status
+
+    def agrees() -> None:
+        runs = store.runs_of("t1")
+        assert [r.run_id for r in store.inflight("t1")] == [
+            r.run_id for r in runs if r.phase in INFLIGHT
+        ]
+        pending = [r for r in runs if r.phase == "pending"]
+        expected = min(pending, key=lambda r: (r.scheduled_at, r.seq), default=None)
+        assert store.next_pending("t1") == expected
+        assert store.thread_status("t1") == thread_status(runs, store.get_thread("t1").head)
+
+    for i in range(30):  # a long history of finished runs, the last one an error
+        store.insert_run(make_run(store, f"old{i}", phase="pending", created_at=float(i)))
+        agrees()
+        run = store.replace_run(replace(store.runs[f"old{i}"], phase="running"))
+        agrees()
+        phase = "error" if i == 29 else "success"
+        store.replace_run(replace(run, phase=phase, ended_seq=store.next_seq()))
+        agrees()
+    assert store.thread_status("t1") == "error"
+    store.insert_run(make_run(store, "a", created_at=50.0))
+    store.insert_run(make_run(store, "b", created_at=40.0, scheduled_at=60.0))
+    store.insert_run(make_run(store, "c", created_at=45.0))
+    agrees()
+    assert store.next_pending("t1").run_id == "c"  # type: ignore[union-attr]
+    store.replace_run(replace(store.runs["c"], phase="interrupted", ended_seq=store.next_seq()))
+    agrees()
+    assert store.next_pending("t1").run_id == "a"  # type: ignore[union-attr]
+    store.forget_run("a", rolled_back=True)
+    agrees()
+    assert store.next_pending("t1").run_id == "b"  # type: ignore[union-attr]
+    store.forget_run("c")  # the last to end goes: the status falls back to the one before
+    store.forget_run("b")
+    agrees()
+    assert store.thread_status("t1") == "error"
+    store.forget_run("old29")
+    agrees()
+    assert store.thread_status("t1") == "idle"
+
+
 # -- timeline -----------------------------------------------------------------
 
 

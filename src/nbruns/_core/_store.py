@@ -8,6 +8,7 @@ checkpoint's values and next tasks as `head`.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -58,6 +59,15 @@ class MemoryStore:
         # thread_id -> events in order
         self.timelines: dict[str, list[TimelineEvent]] = {}
         self._seq = 0
+        # Indexes, so that deciding and scheduling a run costs the same on a thread
+        # with 10,000 finished runs as on a fresh one:
+        # thread_id -> ids of its runs in an ACTIVE phase, oldest first
+        self._active: dict[str, dict[str, None]] = {}
+        # thread_id -> id of its run that ended last (it decides an `error` status)
+        self._last_ended: dict[str, str] = {}
+        # thread_id -> heap of (scheduled_at, seq, run_id) of runs that were pending;
+        # entries of runs that have left `pending` are dropped when they reach the top
+        self._queues: dict[str, list[tuple[float, int, str]]] = {}
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -131,11 +141,14 @@ class MemoryStore:
         self.rolled_back = {r: t for r, t in self.rolled_back.items() if t != thread_id}
         del self.threads[thread_id]
         self.timelines.pop(thread_id, None)
+        self._active.pop(thread_id, None)
+        self._last_ended.pop(thread_id, None)
+        self._queues.pop(thread_id, None)
         return runs
 
     def thread_status(self, thread_id: str) -> ThreadStatus:
         thread = self.get_thread(thread_id)
-        return thread_status(self.runs_of(thread_id), thread.head)
+        return thread_status(self.status_runs(thread_id), thread.head)
 
     def search_threads(
         self,
@@ -175,22 +188,49 @@ class MemoryStore:
 
     def insert_run(self, run: RunRecord) -> RunRecord:
         self.get_thread(run.thread_id)
+        self._add_run(run)
+        return run
+
+    def _add_run(self, run: RunRecord) -> None:
         self.runs[run.run_id] = run
         self.thread_runs[run.thread_id].append(run.run_id)
-        return run
+        if run.phase == "pending":
+            entry = (run.scheduled_at, run.seq, run.run_id)
+            heapq.heappush(self._queues.setdefault(run.thread_id, []), entry)
+        self._index(run)
+
+    def _index(self, run: RunRecord) -> None:
+        active = self._active.setdefault(run.thread_id, {})
+        if run.phase in ACTIVE:
+            active[run.run_id] = None
+        else:
+            active.pop(run.run_id, None)
+        if run.ended_seq is not None:
+            last = self.runs.get(self._last_ended.get(run.thread_id, ""))
+            if last is None or (last.ended_seq or 0) <= run.ended_seq:
+                self._last_ended[run.thread_id] = run.run_id
 
     def replace_run(self, run: RunRecord) -> RunRecord:
         if run.run_id not in self.runs:
             raise NotFound(f"Run {run.run_id} not found.")
         self.runs[run.run_id] = run
+        self._index(run)
         return run
 
     def forget_run(self, run_id: str, *, rolled_back: bool = False) -> None:
         run = self.runs.pop(run_id, None)
-        if run is not None and rolled_back:
+        if run is None:
+            return
+        if rolled_back:
             self.rolled_back[run_id] = run.thread_id
-        if run is not None and run.thread_id in self.thread_runs:
+        if run.thread_id in self.thread_runs:
             self.thread_runs[run.thread_id].remove(run_id)
+        self._active.get(run.thread_id, {}).pop(run_id, None)
+        if self._last_ended.get(run.thread_id) == run_id:
+            # rare (a deleted run): find the new last one the slow way
+            del self._last_ended[run.thread_id]
+            for other in self.runs_of(run.thread_id):
+                self._index(other)
 
     def was_rolled_back(self, thread_id: str, run_id: str) -> bool:
         run = self.runs.get(run_id)
@@ -211,16 +251,31 @@ class MemoryStore:
     def runs_of(self, thread_id: str) -> list[RunRecord]:
         return [self.runs[run_id] for run_id in self.thread_runs.get(thread_id, ())]
 
+    def active_runs(self, thread_id: str) -> list[RunRecord]:
+        """The thread's runs that hold or wait for it, oldest first."""
+        return [self.runs[run_id] for run_id in self._active.get(thread_id, ())]
+
+    def status_runs(self, thread_id: str) -> list[RunRecord]:
+        """The runs a thread's status depends on: the active ones and the last to end."""
+        runs = self.active_runs(thread_id)
+        last = self.runs.get(self._last_ended.get(thread_id, ""))
+        return runs if last is None else [*runs, last]
+
     def inflight(self, thread_id: str) -> list[RunRecord]:
-        return [r for r in self.runs_of(thread_id) if r.phase in INFLIGHT]
+        return [r for r in self.active_runs(thread_id) if r.phase in INFLIGHT]
 
     def holds_thread(self, thread_id: str) -> bool:
-        return any(r.phase in ACTIVE and r.phase != "pending" for r in self.runs_of(thread_id))
+        return any(r.phase != "pending" for r in self.active_runs(thread_id))
 
     def next_pending(self, thread_id: str) -> RunRecord | None:
         """The pending run that goes next: earliest scheduled, then first created."""
-        pending = [r for r in self.runs_of(thread_id) if r.phase == "pending"]
-        return min(pending, key=lambda r: (r.scheduled_at, r.seq), default=None)
+        queue = self._queues.get(thread_id)
+        while queue:
+            run = self.runs.get(queue[0][2])
+            if run is not None and run.phase == "pending":
+                return run
+            heapq.heappop(queue)
+        return None
 
     def list_runs(
         self, thread_id: str, *, limit: int = 10, offset: int = 0, status: str | None = None
