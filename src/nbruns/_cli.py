@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import importlib.util
 import json
 import sys
@@ -133,6 +134,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="on"),
         executor=app.state.executor,
     )
+    # Everything loaded so far (modules, graphs, the app) lives as long as the process.
+    # Freezing it keeps the collector's full passes to what requests allocate: 15-30%
+    # less server CPU per run in bench/served.py's throughput figures. This process is
+    # ours; nbruns does not do this inside a user's kernel.
+    gc.collect()
+    gc.freeze()
+
     try:
         server.run()
     except KeyboardInterrupt:  # a second Ctrl-C, or uvloop re-raising the first
