@@ -37,6 +37,7 @@ STDLIB_ALLOWED = {
     "typing",
     "enum",
     "itertools",
+    "heapq",
     "functools",
     "math",
     "json",
