@@ -42,9 +42,9 @@ import statistics
 import sys
 import time
 import uuid
-from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
+from _common import dist_versions, log, ms, p90, table  # bench/ helpers
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
@@ -115,15 +115,6 @@ def _one_node(name: str, fn: Any) -> StateGraph:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _ms(seconds: float) -> float:
-    return seconds * 1000.0
-
-
-def _p90(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-
-
 def _tid() -> str:
     return str(uuid.uuid4())
 
@@ -163,60 +154,53 @@ class Baseline:
             self.saver.delete_thread(tid)
 
 
-# -- figure 1: create+join latency on one thread ----------------------------------------
+# -- figure 1: create+join latency on one thread (or, for scale, a fresh one each time) --
 
 
-async def latency_nbruns(client: Any, n: int, warmup: int, graph_id: str = GRAPH_ID) -> list[float]:
-    tid = (await client.threads.create())["thread_id"]
+async def latency_nbruns(
+    client: Any, n: int, warmup: int, graph_id: str = GRAPH_ID, *, fresh: bool = False
+) -> list[float]:
+    """create+join medians on one thread, or with `fresh` on a new thread each time
+    (created and deleted outside the timed region: the state stays one message)."""
     samples: list[float] = []
+    tid = None if fresh else (await client.threads.create())["thread_id"]
     for i in range(warmup + n):
+        run_tid = (await client.threads.create())["thread_id"] if fresh else tid
         with _timed() as t:
-            run = await client.runs.create(tid, graph_id, input=INPUT)
-            await client.runs.join(tid, run["run_id"])
+            run = await client.runs.create(run_tid, graph_id, input=INPUT)
+            await client.runs.join(run_tid, run["run_id"])
         if i >= warmup:
             samples.append(t.elapsed)
-    await client.threads.delete(tid)
-    return samples
-
-
-async def latency_baseline(base: Baseline, n: int, warmup: int) -> list[float]:
-    tid = _tid()
-    samples: list[float] = []
-    for i in range(warmup + n):
-        with _timed() as t:
-            await base.invoke(tid)
-        if i >= warmup:
-            samples.append(t.elapsed)
-    base.forget([tid])
-    return samples
-
-
-# -- for scale: create+join on a fresh thread each time (state stays one message) ------
-
-
-async def fresh_nbruns(client: Any, n: int, warmup: int) -> list[float]:
-    samples: list[float] = []
-    for i in range(warmup + n):
-        tid = (await client.threads.create())["thread_id"]
-        with _timed() as t:
-            run = await client.runs.create(tid, GRAPH_ID, input=INPUT)
-            await client.runs.join(tid, run["run_id"])
-        if i >= warmup:
-            samples.append(t.elapsed)
+        if fresh:
+            await client.threads.delete(run_tid)
+    if tid is not None:
         await client.threads.delete(tid)
     return samples
 
 
-async def fresh_baseline(base: Baseline, n: int, warmup: int) -> list[float]:
+async def latency_baseline(
+    base: Baseline, n: int, warmup: int, *, fresh: bool = False
+) -> list[float]:
     samples: list[float] = []
+    tid = _tid()
     for i in range(warmup + n):
-        tid = _tid()
+        run_tid = _tid() if fresh else tid
         with _timed() as t:
-            await base.invoke(tid)
+            await base.invoke(run_tid)
         if i >= warmup:
             samples.append(t.elapsed)
-        base.forget([tid])
+        if fresh:
+            base.forget([run_tid])
+    base.forget([tid])
     return samples
+
+
+async def fresh_nbruns(client: Any, n: int, warmup: int) -> list[float]:
+    return await latency_nbruns(client, n, warmup, fresh=True)
+
+
+async def fresh_baseline(base: Baseline, n: int, warmup: int) -> list[float]:
+    return await latency_baseline(base, n, warmup, fresh=True)
 
 
 # -- figure 2: N threads x 1 run, all at once --------------------------------------------
@@ -323,44 +307,13 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("langgraph", "langgraph-sdk", "langgraph-checkpoint", "nbruns"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = "?"
-    return out
-
-
-def _table(rows: list[list[str]]) -> str:
-    header = ["figure", "nbruns", "baseline", "ratio", "target", "verdict"]
-    all_rows = [header, *rows]
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(header))]
-    right = {1, 2, 3}
-
-    def fmt(r: list[str]) -> str:
-        cells = (
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        return "  ".join(cells).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(header), sep, *(fmt(r) for r in rows)])
-
-
-def _log(msg: str) -> None:
-    print(f"  .. {msg}", file=sys.stderr, flush=True)
-
-
 def _latency(nb: list[float], base: list[float]) -> dict[str, Any]:
     out = {
         "n": len(nb),
-        "nbruns_median_ms": _ms(statistics.median(nb)),
-        "nbruns_p90_ms": _ms(_p90(nb)),
-        "baseline_median_ms": _ms(statistics.median(base)),
-        "baseline_p90_ms": _ms(_p90(base)),
+        "nbruns_median_ms": ms(statistics.median(nb)),
+        "nbruns_p90_ms": ms(p90(nb)),
+        "baseline_median_ms": ms(statistics.median(base)),
+        "baseline_p90_ms": ms(p90(base)),
     }
     out["ratio"] = out["nbruns_median_ms"] / out["baseline_median_ms"]
     return out
@@ -398,7 +351,7 @@ async def run(cfg: dict[str, int]) -> dict[str, Any]:
             ("latency", GRAPH_ID, baseline),
             ("latency_chat", CHAT_ID, chat),
         ):
-            _log(f"figure 1: create+join latency on one thread, {graph_id} (n={cfg['latency_n']})")
+            log(f"figure 1: create+join latency on one thread, {graph_id} (n={cfg['latency_n']})")
             base = await latency_baseline(base_of, cfg["latency_n"], cfg["warmup"])
             nb = await latency_nbruns(client, cfg["latency_n"], cfg["warmup"], graph_id)
             lat = results[key] = _latency(nb, base)
@@ -406,14 +359,14 @@ async def run(cfg: dict[str, int]) -> dict[str, Any]:
             lat["pass"] = lat["nbruns_median_ms"] <= TARGET_LATENCY_MS
         lat = results["latency"]
 
-        _log(f"for scale: create+join on a fresh thread each (n={cfg['fresh_n']})")
+        log(f"for scale: create+join on a fresh thread each (n={cfg['fresh_n']})")
         base = await fresh_baseline(baseline, cfg["fresh_n"], cfg["warmup"])
         nb = await fresh_nbruns(client, cfg["fresh_n"], cfg["warmup"])
         results["fresh"] = _latency(nb, base)
 
         # throughput rounds alternate nbruns/baseline so drift hits both alike
         n = cfg["threads"]
-        _log(f"figure 2: {n} threads x 1 run at once ({REPEATS} rounds)")
+        log(f"figure 2: {n} threads x 1 run at once ({REPEATS} rounds)")
         nb_rates, b_rates = [], []
         for _ in range(REPEATS):
             nb_rates.append(await fanout_nbruns(client, n))
@@ -425,7 +378,7 @@ async def run(cfg: dict[str, int]) -> dict[str, Any]:
             ("enqueue", GRAPH_ID, baseline),
             ("enqueue_chat", CHAT_ID, chat),
         ):
-            _log(f"figure 3: {n} runs enqueued on one thread, {graph_id} ({REPEATS} rounds)")
+            log(f"figure 3: {n} runs enqueued on one thread, {graph_id} ({REPEATS} rounds)")
             nb_rates, b_rates = [], []
             for _ in range(REPEATS):
                 nb_rates.append(await enqueue_nbruns(client, n, graph_id))
@@ -433,12 +386,12 @@ async def run(cfg: dict[str, int]) -> dict[str, Any]:
             results[key] = _throughput(n, nb_rates, b_rates)
 
         reps = cfg["interrupt_reps"]
-        _log(f"figure 4: interrupt-to-done ({reps} reps)")
+        log(f"figure 4: interrupt-to-done ({reps} reps)")
         s = await interrupt_nbruns(client, reps, warmup=min(10, cfg["warmup"]))
         results["interrupt"] = {
             "n": reps,
-            "nbruns_median_ms": _ms(statistics.median(s)),
-            "nbruns_p90_ms": _ms(_p90(s)),
+            "nbruns_median_ms": ms(statistics.median(s)),
+            "nbruns_p90_ms": ms(p90(s)),
             "baseline": None,
             "create_join_median_ms_for_scale": lat["nbruns_median_ms"],
             "fresh_create_join_median_ms_for_scale": results["fresh"]["nbruns_median_ms"],
@@ -544,7 +497,7 @@ def report(results: dict[str, Any]) -> str:
         "stays one message; chat: each run adds one; throughput: median of "
         f"{REPEATS} rounds",
         "",
-        _table(rows),
+        table(rows, "baseline"),
         "",
         "rounds (runs/s)  fan-out nbruns: "
         + ", ".join(f"{x:.0f}" for x in fan["nbruns_rounds"])
@@ -582,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             cfg[key] = value
     env: dict[str, Any] = {
-        **_versions(),
+        **dist_versions(("langgraph", "langgraph-sdk", "langgraph-checkpoint", "nbruns")),
+        "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
     }

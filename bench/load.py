@@ -49,13 +49,10 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,6 +63,9 @@ import httpx
 from langgraph_sdk import get_client
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+import reference_server  # noqa: E402  (scripts/ is not a package; its process helpers)
+
 APP_CONFIG = REPO_ROOT / "bench" / "served_app" / "langgraph.json"
 STRATEGIES = {"enqueue": 0.55, "interrupt": 0.20, "rollback": 0.15, "reject": 0.10}
 BUSY_SHARE = 0.05
@@ -75,12 +75,6 @@ QUICK = {"runs": 1_000, "threads": 100}
 
 
 # -- server ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -95,7 +89,7 @@ def proc_status(pid: int) -> dict[str, int]:
 
 class Server:
     def __init__(self, db: str | None, logdir: Path) -> None:
-        self.port = free_port()
+        self.port = reference_server.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = logdir / "serve.log"
         cmd = [
@@ -123,25 +117,15 @@ class Server:
         )
 
     def wait_ok(self, within: float = 60.0) -> None:
-        deadline = time.monotonic() + within
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"nbruns serve exited early:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "/ok", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"nbruns serve did not answer /ok:\n{self.tail()}")
-            time.sleep(0.05)
+        try:
+            reference_server.wait_ok(
+                self.url, self.proc, within, self.log, name="nbruns serve", poll=0.05
+            )
+        except (RuntimeError, TimeoutError) as exc:
+            raise SystemExit(str(exc)) from None
 
     def tail(self, n: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "<no log>"
+        return reference_server.tail(self.log, n)
 
     def stop(self, within: float = 20.0) -> None:
         try:

@@ -58,15 +58,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
+from _common import dist_versions, log, ms, p90, table  # bench/ helpers
 from langgraph_sdk import get_client
 
 try:
@@ -121,34 +119,7 @@ EMPTY_BODY = b"{}"  # `threads.create()` with no arguments
 DRIVER_TIMEOUT_S = 600.0  # whole request, join included
 
 
-def _log(msg: str) -> None:
-    print(f"  .. {msg}", file=sys.stderr, flush=True)
-
-
 # -- servers ----------------------------------------------------------------------------
-
-
-def _tail(path: Path, n: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "<no log>"
-
-
-def _stop_group(
-    proc: subprocess.Popen[bytes], grace: float = 20.0, sig: int = signal.SIGTERM
-) -> None:
-    """Signal the server's process group (uvicorn shuts down gracefully), then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=grace)
 
 
 class NbrunsServer:
@@ -192,26 +163,17 @@ class NbrunsServer:
 
     def wait_ok(self, timeout: float = 60.0) -> None:
         assert self.proc is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"nbruns serve exited with {self.proc.returncode}; log tail:\n{_tail(self.log)}"
-                )
-            try:
-                with urllib.request.urlopen(self.url + "/ok", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"nbruns serve did not answer /ok in {timeout}s:\n{_tail(self.log)}")
+        reference_server.wait_ok(
+            self.url, self.proc, timeout, self.log, name="nbruns serve", poll=0.05
+        )
 
     def stop(self) -> None:
         if self.proc is not None:
             # uvicorn re-raises the stop signal after its graceful shutdown; under
             # cProfile, SIGINT (KeyboardInterrupt) still lets the profile be written.
-            _stop_group(self.proc, sig=signal.SIGINT if self.profile else signal.SIGTERM)
+            reference_server.stop_group(
+                self.proc, grace=20.0, sig=signal.SIGINT if self.profile else signal.SIGTERM
+            )
 
 
 @contextlib.contextmanager
@@ -288,20 +250,11 @@ class CpuMeter:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _ms(seconds: float) -> float:
-    return seconds * 1000.0
-
-
-def _p90(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-
-
 def _round(n: int, elapsed: float, cpu: CpuMeter) -> dict[str, Any]:
     return {
         "runs_per_s": n / elapsed,
-        "server_cpu_ms_per_run": None if cpu.server is None else _ms(cpu.server) / n,
-        "driver_cpu_ms_per_run": _ms(cpu.client) / n,
+        "server_cpu_ms_per_run": None if cpu.server is None else ms(cpu.server) / n,
+        "driver_cpu_ms_per_run": ms(cpu.client) / n,
         "server_cpu_share": None if cpu.server is None else cpu.server / elapsed,
     }
 
@@ -502,30 +455,30 @@ async def measure(
     out: dict[str, Any] = {"url": url}
     t_start = time.perf_counter()
     try:
-        _log(f"{name}: figure 1, create+join on a fresh idle thread (n={c['latency_n']})")
+        log(f"{name}: figure 1, create+join on a fresh idle thread (n={c['latency_n']})")
         s = await latency(client, c["latency_n"], c["latency_warmup"])
         out["latency"] = {
             "n": len(s),
-            "median_ms": _ms(statistics.median(s)),
-            "p90_ms": _ms(_p90(s)),
+            "median_ms": ms(statistics.median(s)),
+            "p90_ms": ms(p90(s)),
         }
 
         # the load driver: room for every fan-out request at once, plus a few spare
         async with Driver(url, max(cfg["threads"], cfg["enqueued"]) + 8) as drv:
             n = cfg["threads"]
-            _log(f"{name}: figure 2, {n} threads x 1 run at once ({rounds} round(s))")
+            log(f"{name}: figure 2, {n} threads x 1 run at once ({rounds} round(s))")
             out["fanout"] = _summary(n, [await fanout(drv, n, sid) for _ in range(rounds)])
 
             n = cfg["enqueued"]
-            _log(f"{name}: figure 3, {n} runs enqueued on one thread ({rounds} round(s))")
+            log(f"{name}: figure 3, {n} runs enqueued on one thread ({rounds} round(s))")
             out["enqueue"] = _summary(n, [await enqueue(drv, n, sid) for _ in range(rounds)])
 
-        _log(f"{name}: figure 4, interrupt-to-done on a busy thread (n={c['interrupt_n']})")
+        log(f"{name}: figure 4, interrupt-to-done on a busy thread (n={c['interrupt_n']})")
         s = await interrupt(client, c["interrupt_n"], c["interrupt_warmup"])
         out["interrupt"] = {
             "n": len(s),
-            "median_ms": _ms(statistics.median(s)),
-            "p90_ms": _ms(_p90(s)),
+            "median_ms": ms(statistics.median(s)),
+            "p90_ms": ms(p90(s)),
         }
     finally:
         await client.aclose()
@@ -534,16 +487,6 @@ async def measure(
 
 
 # -- reporting -------------------------------------------------------------------------------
-
-
-def _dist_versions(dists: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for dist in dists:
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = "?"
-    return out
 
 
 def _reference_versions() -> dict[str, str]:
@@ -560,23 +503,6 @@ def _reference_versions() -> dict[str, str]:
         return json.loads(res.stdout)
     except (OSError, subprocess.SubprocessError, json.JSONDecodeError):
         return {}
-
-
-def _table(rows: list[list[str]]) -> str:
-    header = ["figure", "nbruns", "reference", "ratio", "target", "verdict"]
-    all_rows = [header, *rows]
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(header))]
-    right = {1, 2, 3}
-
-    def fmt(r: list[str]) -> str:
-        cells = (
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        return "  ".join(cells).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(header), sep, *(fmt(r) for r in rows)])
 
 
 def _verdicts(results: dict[str, Any]) -> None:
@@ -700,7 +626,7 @@ def report(results: dict[str, Any]) -> str:
         "figures 1 and 4 use a fresh thread per repetition (created outside the timed region); "
         f"nbruns throughput = median of {NB_ROUNDS} rounds, reference = 1 round",
         "",
-        _table(rows),
+        table(rows, "reference"),
         "",
         "nbruns rounds (runs/s)  fan-out: "
         + ", ".join(f"{x:.0f}" for x in nb["fanout"]["rounds"])
@@ -743,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
     env: dict[str, Any] = {
         "nbruns_side": {
             "python": platform.python_version(),
-            **_dist_versions(
+            **dist_versions(
                 (
                     "nbruns",
                     "langgraph",
@@ -770,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
             nb = stack.enter_context(running_nbruns(APP_CONFIG, args.profile, Path(scratch)))
             ref_url = None
             if not args.no_reference:
-                _log("starting the reference server (langgraph dev)")
+                log("starting the reference server (langgraph dev)")
                 # starts while nbruns serve is booting; blocks until its /ok answers
                 ref_url = stack.enter_context(
                     reference_server.running_reference(
@@ -779,14 +705,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
             nb.wait_ok()
             results["startup_seconds"] = time.perf_counter() - t0
-            _log(f"nbruns at {nb.url}" + (f", reference at {ref_url}" if ref_url else ""))
+            log(f"nbruns at {nb.url}" + (f", reference at {ref_url}" if ref_url else ""))
 
             nb_sid = nb.proc.pid if nb.proc else None  # started with start_new_session
             results["nbruns"] = asyncio.run(measure("nbruns", nb.url, cfg, NB_ROUNDS, nb_sid))
             if ref_url:
                 ref_sid = find_session(int(ref_url.rsplit(":", 1)[1]))
                 results["reference"] = asyncio.run(measure("reference", ref_url, cfg, 1, ref_sid))
-            _log("stopping the servers")
+            log("stopping the servers")
     except KeyboardInterrupt:
         print("interrupted; both servers stopped", file=sys.stderr)
         return 130

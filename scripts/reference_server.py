@@ -12,6 +12,9 @@ Importable::
     with running_reference("tests/conformance/reference_app/langgraph.json") as url:
         ...  # e.g. langgraph_sdk.get_client(url=url, api_key=None)
 
+It also holds the subprocess helpers the benchmarks and tests share for any server
+they start (``free_port``, ``wait_ok``, ``tail``, ``stop_group``).
+
 Command line (runs until Ctrl-C)::
 
     python scripts/reference_server.py --config DIR/langgraph.json --port 8124
@@ -109,13 +112,22 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def _wait_ok(base_url: str, proc: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+def wait_ok(
+    base_url: str,
+    proc: subprocess.Popen[bytes],
+    timeout: float,
+    log: Path,
+    *,
+    name: str = "reference server",
+    poll: float = 0.2,
+) -> None:
+    """Wait until `GET /ok` answers 200; raise with the log's tail if `proc` exits first
+    (RuntimeError) or `timeout` passes (TimeoutError). Used for any server, nbruns too."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(
-                f"reference server exited with {proc.returncode} before /ok answered; "
-                f"log tail:\n{_tail(log)}"
+                f"{name} exited with {proc.returncode} before /ok answered; log tail:\n{tail(log)}"
             )
         try:
             with urllib.request.urlopen(base_url + "/ok", timeout=2) as resp:
@@ -123,25 +135,26 @@ def _wait_ok(base_url: str, proc: subprocess.Popen[bytes], timeout: float, log: 
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
-        time.sleep(0.2)
-    raise TimeoutError(
-        f"reference server did not answer /ok within {timeout}s; log tail:\n{_tail(log)}"
-    )
+        time.sleep(poll)
+    raise TimeoutError(f"{name} did not answer /ok within {timeout}s; log tail:\n{tail(log)}")
 
 
-def _tail(log: Path, n: int = 40) -> str:
+def tail(log: Path, n: int = 40) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-n:])
     except OSError:
         return "<no log>"
 
 
-def _stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+def stop_group(
+    proc: subprocess.Popen[bytes], grace: float = 10.0, sig: int = signal.SIGTERM
+) -> None:
+    """Signal the process group `proc` leads (started with start_new_session), then
+    SIGKILL it after `grace` seconds; always reaped."""
     if proc.poll() is not None:
         return
-    # The server runs in its own session/process group, which we created.
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, sig)
     try:
         proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
@@ -215,10 +228,10 @@ def running_reference(
                 start_new_session=True,
             )
             try:
-                _wait_ok(base_url, proc, startup_timeout, log)
+                wait_ok(base_url, proc, startup_timeout, log)
                 yield base_url
             finally:
-                _stop(proc)
+                stop_group(proc)
 
 
 def main(argv: list[str] | None = None) -> int:

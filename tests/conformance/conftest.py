@@ -25,16 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -74,24 +72,12 @@ class Target:
         return f"<Target {self.name}>"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _tail(path: Path, n: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "<no log>"
-
-
 def _url_client(url: str) -> LangGraphClient:
     # api_key=None: never pick up a LANGSMITH/LANGGRAPH key from the environment.
     return get_client(url=url, api_key=None)
 
 
+@functools.cache
 def _reference_module() -> Any:
     """scripts/reference_server.py, loaded by path (scripts/ is not a package)."""
     path = REPO_ROOT / "scripts" / "reference_server.py"
@@ -117,7 +103,7 @@ def _inprocess() -> Iterator[Target]:
 
 @contextlib.contextmanager
 def _served() -> Iterator[Target]:
-    port = _free_port()
+    port = _reference_module().free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [
         sys.executable,
@@ -144,22 +130,10 @@ def _served() -> Iterator[Target]:
                 stderr=subprocess.STDOUT,
             )
             try:
-                deadline = time.monotonic() + 60
-                while True:
-                    if proc.poll() is not None:
-                        pytest.fail(
-                            f"nbruns serve exited with {proc.returncode} before /ok answered; "
-                            f"log:\n{_tail(log)}"
-                        )
-                    try:
-                        with urllib.request.urlopen(url + "/ok", timeout=2) as resp:
-                            if resp.status == 200:
-                                break
-                    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                        pass
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"nbruns serve did not answer /ok in 60 s; log:\n{_tail(log)}")
-                    time.sleep(0.1)
+                try:
+                    _reference_module().wait_ok(url, proc, 60, log, name="nbruns serve", poll=0.1)
+                except (RuntimeError, TimeoutError) as exc:
+                    pytest.fail(str(exc))
                 yield Target("served", lambda: _url_client(url))
             finally:
                 # SIGINT first (uvicorn's graceful shutdown runs the lifespan's close),
