@@ -21,6 +21,7 @@ from starlette.routing import Route
 from . import _serde
 from ._api_common import error_response, json_response, query_bool, query_int
 from ._api_runs import RunsApi
+from ._core._lifecycle import public_status
 from ._errors import InvalidInput, NbrunsError, Unauthorized
 from ._executor import Executor
 from ._openapi import openapi_document
@@ -279,10 +280,9 @@ class _Api(RunsApi):
 
     async def all_runs(self, request: Request) -> Response:
         thread_id = request.query_params.get("thread_id")
-        runs = [
-            r for r in self.ex.store.runs.values() if thread_id is None or r.thread_id == thread_id
-        ]
-        return json_response([run_json(r) for r in runs if run_json(r)["status"] is not None])
+        store = self.ex.store
+        runs = store.runs.values() if thread_id is None else store.runs_of(thread_id)
+        return json_response([run_json(r) for r in runs if public_status(r) is not None])
 
 
 def _config_schema(graph: Any) -> Any:

@@ -20,7 +20,7 @@ from typing import Any
 from . import _serde
 from ._checkpoints import Mark, NbrunsMemorySaver, NbrunsSqliteSaver
 from ._core._lifecycle import ACTIVE, INFLIGHT, public_status, transition
-from ._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
+from ._core._records import AssistantRecord, Head, RunPhase, RunRecord, ThreadRecord
 from ._core._store import MemoryStore
 from ._core._strategies import Reject, Supersede, decide
 from ._drive import drive, error_body
@@ -152,31 +152,14 @@ class Executor(ThreadOps):
                     "message": "the nbruns process stopped while this run was running; "
                     "its completed steps are kept in the thread's checkpoints",
                 }
-                self.store.replace_run(
-                    transition(
-                        run,
-                        "error",
-                        at=now,
-                        ended_at=now,
-                        ended_seq=self.store.next_seq(),
-                        error=error,
-                        result=_serde.dumps({"__error__": error}),
-                    )
+                self._end_run(
+                    run, "error", now, error=error, result=_serde.dumps({"__error__": error})
                 )
-                self.store.record("finished", run.thread_id, run.run_id, at=now, status="error")
             elif run.phase == "stopping" and run.cancel_action == "rollback":
                 await self.saver.aundo_run(run.thread_id, run.run_id, Mark(None, frozenset()))
-                self.store.forget_run(run.run_id, rolled_back=True)
-                self.store.record("rolled_back", run.thread_id, run.run_id, at=now)
+                self._drop_rolled_back(run, now)
             elif run.phase == "stopping":
-                self.store.replace_run(
-                    transition(
-                        run, "interrupted", at=now, ended_at=now, ended_seq=self.store.next_seq()
-                    )
-                )
-                self.store.record(
-                    "finished", run.thread_id, run.run_id, at=now, status="interrupted"
-                )
+                self._end_run(run, "interrupted", now)
         for thread in list(self.store.threads.values()):
             if thread.graph_id is not None and thread.graph_id in self.graphs:
                 await self._safe_refresh_head(thread.thread_id, self.graphs.get(thread.graph_id))
@@ -382,23 +365,18 @@ class Executor(ThreadOps):
     def _finish_pending(
         self, run: RunRecord, action: str, reason: str, superseded_by: str | None, now: float
     ) -> None:
-        ended = transition(
-            run,
-            "interrupted" if action == "interrupt" else "rolled_back",
-            at=now,
-            ended_at=now,
-            ended_seq=self.store.next_seq(),
-            cancel_action=action,
-            cancel_reason=reason,
-            superseded_by=superseded_by,
-            result=self.store.get_thread(run.thread_id).head.values,
-        )
         if action == "rollback":
-            self.store.forget_run(run.run_id, rolled_back=True)
-            self.store.record("rolled_back", run.thread_id, run.run_id, at=now)
+            self._drop_rolled_back(run, now)
         else:
-            self.store.replace_run(ended)
-            self.store.record("finished", run.thread_id, run.run_id, at=now, status="interrupted")
+            self._end_run(
+                run,
+                "interrupted",
+                now,
+                cancel_action=action,
+                cancel_reason=reason,
+                superseded_by=superseded_by,
+                result=self.store.get_thread(run.thread_id).head.values,
+            )
         self._close_stream(run.run_id)
         self._wake_joiners(run.run_id)
         self._schedule(run.thread_id)
@@ -552,19 +530,7 @@ class Executor(ThreadOps):
             body = head.values
         else:
             body = _serde.dumps_state(values) if values is not None else head.values
-        now = self.clock()
-        self.store.replace_run(
-            transition(
-                run,
-                status,  # type: ignore[arg-type]
-                at=now,
-                ended_at=now,
-                ended_seq=self.store.next_seq(),
-                error=error,
-                result=body,
-            )
-        )
-        self.store.record("finished", thread_id, run_id, at=now, status=status)
+        self._end_run(run, status, self.clock(), error=error, result=body)  # type: ignore[arg-type]
         self._release(control)
         if run.kwargs.get("temporary") and run.kwargs.get("on_completion", "delete") == "delete":
             await self.delete_thread(thread_id)
@@ -600,21 +566,23 @@ class Executor(ThreadOps):
         now = self.clock()
         if run is not None:
             if action == "rollback":
-                self.store.forget_run(run_id, rolled_back=True)
-                self.store.record("rolled_back", thread_id, run_id, at=now)
+                self._drop_rolled_back(run, now)
             else:
-                self.store.replace_run(
-                    transition(
-                        run,
-                        "interrupted",
-                        at=now,
-                        ended_at=now,
-                        ended_seq=self.store.next_seq(),
-                        result=head.values,
-                    )
-                )
-                self.store.record("finished", thread_id, run_id, at=now, status="interrupted")
+                self._end_run(run, "interrupted", now, result=head.values)
         self._release(control)
+
+    def _end_run(self, run: RunRecord, phase: RunPhase, now: float, **changes: Any) -> None:
+        """Finish `run` in `phase` (what clients will read) and log it on the timeline."""
+        ended_seq = self.store.next_seq()
+        self.store.replace_run(
+            transition(run, phase, at=now, ended_at=now, ended_seq=ended_seq, **changes)
+        )
+        self.store.record("finished", run.thread_id, run.run_id, at=now, status=phase)
+
+    def _drop_rolled_back(self, run: RunRecord, now: float) -> None:
+        """A rollback deletes its run: 404 from now on, and join answers like the reference."""
+        self.store.forget_run(run.run_id, rolled_back=True)
+        self.store.record("rolled_back", run.thread_id, run.run_id, at=now)
 
     async def _wait_for_blocking_nodes(self, run_id: str) -> None:
         jobs = self._pool.jobs.pop(run_id, []) if self._pool is not None else []
