@@ -10,7 +10,9 @@ any LangGraph API server. nbruns answers `GET /nbruns/runs` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +30,9 @@ __all__ = [
 
 TERMINAL_STATUSES = frozenset({"success", "error", "timeout", "interrupted"})
 _PAGE = 100
+_NO_THREAD = "00000000-0000-0000-0000-000000000000"
+# client -> whether its server has nbruns's /nbruns/* endpoints, once a request showed it
+_HAS_NBRUNS: weakref.WeakKeyDictionary[LangGraphClient, bool] = weakref.WeakKeyDictionary()
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -60,26 +65,41 @@ async def _nbruns_get(
         raise
 
 
-async def _all_thread_ids(client: LangGraphClient) -> list[str]:
-    ids: list[str] = []
+async def _has_nbruns(client: LangGraphClient) -> bool:
+    known = _HAS_NBRUNS.get(client)
+    if known is None:
+        # nbruns answers [] for a thread it does not know; other servers 404 on the path
+        known = await _nbruns_get(client, "/nbruns/runs", _NO_THREAD) is not None
+        _HAS_NBRUNS[client] = known
+    return known
+
+
+async def _paged(page: Callable[[int], Awaitable[Sequence[Any]]]) -> list[Any]:
+    items: list[Any] = []
     offset = 0
     while True:
-        page = await client.threads.search(limit=_PAGE, offset=offset)
-        ids.extend(t["thread_id"] for t in page)
-        if len(page) < _PAGE:
-            return ids
+        got = await page(offset)
+        items.extend(got)
+        if len(got) < _PAGE:
+            return items
         offset += _PAGE
 
 
-async def _runs_of(client: LangGraphClient, thread_id: str) -> list[dict[str, Any]]:
+async def _standard_runs(
+    client: LangGraphClient, thread_ids: Sequence[str] | None
+) -> list[dict[str, Any]]:
+    """Runs through the endpoints every LangGraph server has."""
+    if thread_ids is None:
+        threads = await _paged(lambda o: client.threads.search(limit=_PAGE, offset=o))
+        thread_ids = [t["thread_id"] for t in threads]
     runs: list[dict[str, Any]] = []
-    offset = 0
-    while True:
-        page = await client.runs.list(thread_id, limit=_PAGE, offset=offset)
-        runs.extend(dict(r) for r in page)
-        if len(page) < _PAGE:
-            return runs
-        offset += _PAGE
+    for tid in thread_ids:
+        runs.extend(dict(r) for r in await _paged(functools.partial(_runs_page, client, tid)))
+    return runs
+
+
+def _runs_page(client: LangGraphClient, thread_id: str, offset: int) -> Awaitable[Any]:
+    return client.runs.list(thread_id, limit=_PAGE, offset=offset)
 
 
 async def fetch_runs(
@@ -91,15 +111,15 @@ async def fetch_runs(
     `cancel_reason`; other servers' runs carry whatever they carry.
     """
     runs: list[dict[str, Any]] = []
-    for thread_id in [None] if thread_ids is None else thread_ids:
-        got = await _nbruns_get(client, "/nbruns/runs", thread_id)
-        if got is None:  # not nbruns: the standard endpoints
-            runs = []
-            tids = await _all_thread_ids(client) if thread_ids is None else list(thread_ids)
-            for tid in tids:
-                runs.extend(await _runs_of(client, tid))
-            break
-        runs.extend(got)
+    if _HAS_NBRUNS.get(client) is not False:
+        for thread_id in [None] if thread_ids is None else thread_ids:
+            got = await _nbruns_get(client, "/nbruns/runs", thread_id)
+            _HAS_NBRUNS[client] = got is not None  # it never 404s on nbruns
+            if got is None:
+                break
+            runs.extend(got)
+    if _HAS_NBRUNS.get(client) is False:
+        runs = await _standard_runs(client, thread_ids)
     return sorted(runs, key=_created_key)
 
 
@@ -147,18 +167,12 @@ async def fetch_events(
     From `GET /nbruns/timeline` on nbruns; elsewhere `derived_events` of the
     runs (pass `runs` if you already fetched them). An unknown thread has none.
     """
+    if not await _has_nbruns(client):
+        return derived_events(runs if runs is not None else await fetch_runs(client, thread_ids))
     events: list[dict[str, Any]] = []
     for thread_id in [None] if thread_ids is None else thread_ids:
         got = await _nbruns_get(client, "/nbruns/timeline", thread_id)
-        if got is None and thread_id is not None:
-            # nbruns answers 404 for an unknown thread; other servers for the path
-            if await _nbruns_get(client, "/nbruns/runs", thread_id) is not None:
-                continue
-        if got is None:
-            if runs is None:
-                runs = await fetch_runs(client, thread_ids)
-            return derived_events(runs)
-        events.extend(got)
+        events.extend(got or ())  # None: a thread nbruns does not know has no events
     if thread_ids is not None and len(thread_ids) > 1:
         events.sort(key=lambda e: (_at_key(e.get("at")), e.get("seq") or 0))
     return events

@@ -288,9 +288,10 @@ async def messages_frame_for(
     Walks up to `limit` checkpoints of `threads.get_history`; each message's
     run_id is the `metadata.run_id` of the first checkpoint that holds it.
     """
-    state = await client.threads.get_state(thread_id)
     history = await fetch_history(client, thread_id, limit=limit)
-    return messages_frame(state, run_ids=first_runs(history))
+    # newest first: the first entry is the current state (one request, and no checkpoint
+    # can land between reading the state and reading its history)
+    return messages_frame(history[0] if history else {}, run_ids=first_runs(history))
 
 
 # -- history ------------------------------------------------------------------

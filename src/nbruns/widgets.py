@@ -25,7 +25,7 @@ import ipywidgets as w
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import MultitaskStrategy
 
-from ._timeline_svg import build
+from ._timeline_svg import render_timeline
 from ._viewdata import fetch_events, fetch_runs
 from .frames import messages_frame_for, runs_to_frame
 
@@ -151,7 +151,7 @@ class Playground:
             lambda _: self._on_loop(lambda: self._spawn(self.new_thread()))
         )
         self.thread_picker.observe(lambda _: self._on_loop(self._kick), names="value")
-        self._show(build([], [], now=None, width=width).svg, [], None)
+        self._show(render_timeline([], [], now=None, width=width), [], None)
 
     # -- what the buttons do ------------------------------------------------
 
@@ -214,7 +214,9 @@ class Playground:
         except Exception as exc:  # shown, not raised: this usually runs in the background
             self.status.value = f"refresh failed: {type(exc).__name__}: {exc}"
             return False
-        self._show(build(runs, events, now=datetime.now(UTC), width=self.width).svg, runs, messages)
+        self._show(
+            render_timeline(runs, events, now=datetime.now(UTC), width=self.width), runs, messages
+        )
         return any(r.get("status") in _INFLIGHT for r in runs)
 
     async def wait_idle(self) -> None:
