@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import warnings
 from collections.abc import Callable
-from importlib import metadata as _metadata
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,7 +23,7 @@ from ._api_runs import RunsApi
 from ._core._lifecycle import public_status
 from ._errors import InvalidInput, NbrunsError, Unauthorized
 from ._executor import Executor
-from ._openapi import openapi_document
+from ._openapi import dist_version, openapi_document
 from ._requests import (
     AssistantCreate,
     AssistantPatch,
@@ -61,8 +60,8 @@ class _Api(RunsApi):
     async def info(self, request: Request) -> Response:
         return json_response(
             {
-                "version": _version("nbruns"),
-                "langgraph_py_version": _version("langgraph"),
+                "version": dist_version("nbruns"),
+                "langgraph_py_version": dist_version("langgraph"),
                 "flags": {"assistants": True, "crons": False, "langsmith": False},
                 "nbruns": True,
                 "graphs": self.ex.graphs.ids(),
@@ -208,9 +207,7 @@ class _Api(RunsApi):
 
     async def _state(self, thread_id: str, checkpoint_id: str | None, subgraphs: bool) -> Response:
         snapshot = await self.ex.get_state(thread_id, checkpoint_id, subgraphs=subgraphs)
-        return json_response(
-            empty_state_json(thread_id) if snapshot is None else state_json(snapshot)
-        )
+        return json_response(empty_state_json() if snapshot is None else state_json(snapshot))
 
     async def state_get(self, request: Request) -> Response:
         return await self._state(request.path_params["tid"], None, query_bool(request, "subgraphs"))
@@ -293,13 +290,6 @@ def _config_schema(graph: Any) -> Any:
         return graph.get_config_jsonschema()
 
 
-def _version(dist: str) -> str:
-    try:
-        return _metadata.version(dist)
-    except _metadata.PackageNotFoundError:
-        return "unknown"
-
-
 _ID_PARAMS = {"tid": "thread", "rid": "run"}
 
 
@@ -313,11 +303,13 @@ def _check_ids(request: Request) -> None:
 def _guard(handler: Callable[[Request], Any], api_key: str | None) -> Callable[[Request], Any]:
     """Turn nbruns errors into `{"detail"}` responses; check the API key and ids first."""
 
+    expected = None if api_key is None else api_key.encode()
+
     async def endpoint(request: Request) -> Response:
         try:
-            if api_key is not None:
+            if expected is not None:
                 given = request.headers.get("x-api-key", "")
-                if not hmac.compare_digest(given.encode(), api_key.encode()):
+                if not hmac.compare_digest(given.encode(), expected):
                     raise Unauthorized(
                         "Missing or wrong x-api-key header: this server was started with --api-key"
                     )

@@ -140,8 +140,7 @@ class RunsApi(ApiBase):
         found = self.ex.store.find_run(rid)
         if found is None or found.thread_id != tid or self.ex.store.was_rolled_back(tid, rid):
             return json_response(NO_RUN_BODY)  # the reference answers 200 even for unknown runs
-        run = self.ex.store.get_run(tid, rid)
-        if run.phase not in ACTIVE:
+        if found.phase not in ACTIVE:
             return json_response(await self.ex.join(tid, rid))
         return await self._wait_response(tid, rid, cancel_on_disconnect=False)
 

@@ -74,19 +74,16 @@ def build_app(
 
     With `db`, assistants, threads, runs and checkpoints live in that SQLite file.
     """
-    from ._durable import DurableStore, open_durable
+    from ._durable import open_durable
     from .demo import agent
 
-    store = DurableStore(db) if db else None
-    executor = Executor(store=store, run_timeout=run_timeout)
+    executor = Executor(run_timeout=run_timeout)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        import asyncio
-
         durable = None
         if db:
-            store.close()  # type: ignore[union-attr]  # reopened below with the saver
+            # opened here, on uvicorn's loop, with its SQLite checkpointer
             durable = await open_durable(db)
             executor.store = durable.store
             executor.use_saver(durable.saver)

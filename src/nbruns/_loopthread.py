@@ -65,10 +65,6 @@ class LoopThread:
         return self._thread
 
     @property
-    def name(self) -> str:
-        return self._name
-
-    @property
     def closed(self) -> bool:
         """True once :meth:`close` was called (or the thread is gone)."""
         return self._closed or not self._thread.is_alive()

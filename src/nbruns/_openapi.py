@@ -15,6 +15,7 @@ required, extra keys are allowed. Every error body is `{"detail": string}`.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from ._types import (
     SUPPORTED_STREAM_MODES,
 )
 
-__all__ = ["openapi_document"]
+__all__ = ["dist_version", "openapi_document"]
 
 Json = dict[str, Any]
 
@@ -291,6 +292,8 @@ def _narrow(schema: Any) -> Any:
 
 
 def _model_schema(model: type[BaseModel], components: dict[str, Json]) -> Json:
+    if model.__name__ in components:  # several routes share a body model: build it once
+        return _ref(model.__name__)
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, sub in schema.pop("$defs", {}).items():
         components.setdefault(name, _narrow(sub))
@@ -721,13 +724,10 @@ _UNDESCRIBED = _Op(
 
 
 def _route_rows(routes: Iterable[Any]) -> list[tuple[str, list[str]]]:
-    """(path, methods) from Starlette routes or from `(path, methods)` pairs."""
+    """(path, methods) of Starlette routes."""
     rows = []
     for route in routes:
-        if isinstance(route, tuple):
-            path, methods = route[0], route[-1]
-        else:
-            path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
         if path is None or not methods:
             continue  # mounts, websockets: nothing nbruns serves
         rows.append((path, sorted(m for m in methods if m != "HEAD")))
@@ -782,9 +782,8 @@ def openapi_document(
     *,
     graph_ids: Sequence[str] = (),
     api_key_required: bool = False,
-    title: str = "nbruns",
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for `routes` (Starlette routes or `(path, methods)` pairs).
+    """The OpenAPI 3.1 document for `routes` (Starlette routes).
 
     `graph_ids` lets `assistant_id` path parameters name a served graph;
     `api_key_required` adds the `x-api-key` security scheme and a 401 to every
@@ -831,8 +830,8 @@ def openapi_document(
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
-            "title": title,
-            "version": _version(),
+            "title": "nbruns",
+            "version": dist_version("nbruns"),
             "description": "LangGraph API server behaviour (threads, runs, multitask "
             'strategies) served by nbruns. Error bodies are {"detail": string}.',
         },
@@ -852,8 +851,10 @@ def _operation_id(method: str, path: str) -> str:
     return f"{method.lower()}_{words}"
 
 
-def _version() -> str:
+@functools.cache
+def dist_version(dist: str) -> str:
+    """An installed distribution's version ("unknown" if absent); fixed for the process."""
     try:
-        return _metadata.version("nbruns")
+        return _metadata.version(dist)
     except _metadata.PackageNotFoundError:
         return "unknown"

@@ -152,6 +152,26 @@ def default_server(path: str | os.PathLike[str] | None = None) -> Server:
         return server
 
 
+def _in_process_server(
+    graphs: Mapping[str, Any] | None, url: str | None, path: str | os.PathLike[str] | None
+) -> Server | None:
+    """The in-process server a client should talk to, with `graphs` registered; None for
+    `url`, after checking that nothing meant for the in-process server came with it."""
+    if url is not None:
+        if path is not None:
+            raise ValueError("path= makes the in-process server durable; it cannot go with url=")
+        if graphs:
+            raise ValueError(
+                "graphs= registers graphs on the in-process server; a server at url= loads "
+                "its own graphs (for nbruns serve: --config langgraph.json)"
+            )
+        return None
+    server = default_server(path)
+    if graphs:
+        server.register(graphs)
+    return server
+
+
 def get_client(
     graphs: Mapping[str, Any] | None = None,
     *,
@@ -170,20 +190,11 @@ def get_client(
     With `url`, it is `langgraph_sdk.get_client(url=...)`: a plain client for
     `nbruns serve` or any LangGraph API server.
     """
-    if url is not None:
-        if path is not None:
-            raise ValueError("path= makes the in-process server durable; it cannot go with url=")
-        if graphs:
-            raise ValueError(
-                "graphs= registers graphs on the in-process server; a server at url= loads "
-                "its own graphs (for nbruns serve: --config langgraph.json)"
-            )
+    server = _in_process_server(graphs, url, path)
+    if server is None:
         from langgraph_sdk import get_client as sdk_get_client
 
         return sdk_get_client(url=url, api_key=api_key, headers=headers, timeout=timeout)  # type: ignore[arg-type]
-    server = default_server(path)
-    if graphs:
-        server.register(graphs)
     client = server.client(timeout=timeout)
     if headers:
         client.http.client.headers.update(headers)
@@ -200,20 +211,11 @@ def get_sync_client(
     timeout: httpx.Timeout | float | None = None,
 ) -> SyncLangGraphClient:
     """The official sync LangGraph SDK client; see `get_client`. Safe inside a notebook cell."""
-    if url is not None:
-        if path is not None:
-            raise ValueError("path= makes the in-process server durable; it cannot go with url=")
-        if graphs:
-            raise ValueError(
-                "graphs= registers graphs on the in-process server; a server at url= loads "
-                "its own graphs (for nbruns serve: --config langgraph.json)"
-            )
+    server = _in_process_server(graphs, url, path)
+    if server is None:
         from langgraph_sdk import get_sync_client as sdk_get_sync_client
 
         return sdk_get_sync_client(url=url, api_key=api_key, headers=headers, timeout=timeout)  # type: ignore[arg-type]
-    server = default_server(path)
-    if graphs:
-        server.register(graphs)
     client = server.sync_client(timeout=timeout)
     if headers:
         client.http.client.headers.update(headers)

@@ -113,7 +113,7 @@ def _task_json(task: Any) -> dict[str, Any]:
 def state_json(snapshot: Any) -> dict[str, Any]:
     if not (snapshot.config or {}).get("configurable", {}).get("checkpoint_id"):
         # no checkpoint (never run, or its only run rolled back): the reference's empty state
-        return empty_state_json(None)
+        return empty_state_json()
     checkpoint = _checkpoint_json(snapshot.config)
     parent = _checkpoint_json(snapshot.parent_config)
     return {
@@ -130,7 +130,7 @@ def state_json(snapshot: Any) -> dict[str, Any]:
     }
 
 
-def empty_state_json(thread_id: str | None) -> dict[str, Any]:
+def empty_state_json() -> dict[str, Any]:
     """The state of a thread that has no checkpoint yet."""
     return {
         "values": {},

@@ -160,35 +160,10 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
 
 
 def openapi_route_app(**build_kwargs: Any) -> Any:
-    """`build_app(...)` on the test graphs, serving `GET /openapi.json`.
-
-    Until `create_app` serves the document itself, the route is added here exactly
-    as proposed for `_api.create_app` (guarded by the same api key check).
-    """
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response
-    from starlette.routing import Route
-
-    from nbruns._api import _guard
+    """`build_app(...)` on the test graphs (it serves `GET /openapi.json`)."""
     from nbruns._cli import build_app, load_graphs
-    from nbruns._openapi import openapi_document
 
-    app = build_app(load_graphs(APP_CONFIG), **build_kwargs)
-    if any(getattr(r, "path", None) == "/openapi.json" for r in app.routes):
-        return app
-    api_key = build_kwargs.get("api_key")
-
-    async def openapi(request: Request) -> Response:
-        return JSONResponse(
-            openapi_document(
-                app.routes,
-                graph_ids=app.state.executor.graphs.ids(),
-                api_key_required=api_key is not None,
-            )
-        )
-
-    app.router.routes.append(Route("/openapi.json", _guard(openapi, api_key), methods=["GET"]))
-    return app
+    return build_app(load_graphs(APP_CONFIG), **build_kwargs)
 
 
 @pytest.fixture(scope="session")
