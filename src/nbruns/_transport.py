@@ -359,29 +359,26 @@ class AsyncBridgeTransport(_BridgeTransportBase, httpx.AsyncBaseTransport):
         responses: asyncio.Queue[_Batch] = asyncio.Queue()
         server_loop = loop_thread.loop
         caller_loop = asyncio.get_running_loop()
-        if caller_loop is server_loop:
-            # Already on the server loop (e.g. a graph node): no thread hop at all.
-            exchange = _Exchange(
-                self.app,
-                self._scope(request),
-                body,
-                responses.put_nowait,
-                server_loop,
-                self.disconnect_grace,
-                local=True,
-            )
+        # Already on the server loop (e.g. a graph node): no thread hop at all.
+        local = caller_loop is server_loop
+        emit: Callable[[_Batch], object] = (
+            responses.put_nowait
+            if local
+            # deliver on the caller's loop; typeshed cannot see through this partial
+            else functools.partial(caller_loop.call_soon_threadsafe, responses.put_nowait)  # type: ignore[arg-type]
+        )
+        exchange = _Exchange(
+            self.app,
+            self._scope(request),
+            body,
+            emit,
+            server_loop,
+            self.disconnect_grace,
+            local=local,
+        )
+        if local:
             exchange.start()
         else:
-            exchange = _Exchange(
-                self.app,
-                self._scope(request),
-                body,
-                # deliver on the caller's loop; typeshed cannot see through this partial
-                functools.partial(caller_loop.call_soon_threadsafe, responses.put_nowait),  # type: ignore[arg-type]
-                server_loop,
-                self.disconnect_grace,
-                local=False,
-            )
             try:
                 server_loop.call_soon_threadsafe(exchange.start)
             except RuntimeError:
