@@ -198,7 +198,7 @@ class _Api(RunsApi):
     async def thread_count(self, request: Request) -> Response:
         b = parse(ThreadSearch, await self.body(request), "thread count")
         found = self.ex.store.search_threads(
-            metadata=b.metadata, ids=b.ids, status=b.status, limit=10**9
+            metadata=b.metadata, values=b.values, ids=b.ids, status=b.status, limit=10**9
         )
         return json_response(len(found))
 

@@ -220,6 +220,14 @@ async def test_thread_search(client: Any, waits: Any, gates: Any) -> None:
     assert ids(await client.threads.search(status="idle")) == [busy, idle]
 
 
+async def test_thread_count_filters_by_values_as_search_does(client: Any) -> None:
+    tagged = await thread_with_run(client, "count-p")
+    await thread_with_run(client, "count-q")
+    found = await client.threads.search(values={"tag": "count-p"})
+    assert [t["thread_id"] for t in found] == [tagged]
+    assert await client.threads.count(values={"tag": "count-p"}) == 1
+
+
 async def test_thread_copy(client: Any) -> None:
     source = await thread_with_run(client, "s", metadata={"owner": "ann"})
     source_state = await client.threads.get_state(source)
