@@ -60,39 +60,34 @@ class DurableStore(MemoryStore):
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
-        self._loading = False
         self._load()
 
     # -- loading -----------------------------------------------------------
 
     def _load(self) -> None:
-        self._loading = True
-        try:
-            for (body,) in self._db.execute("SELECT body FROM nbruns_assistants"):
-                assistant = AssistantRecord(**json.loads(body))
-                self.assistants[assistant.assistant_id] = assistant
-            for (body,) in self._db.execute("SELECT body FROM nbruns_threads"):
-                data = json.loads(body)
-                record = ThreadRecord(**data, head=Head())
-                self.threads[record.thread_id] = record
-                self.thread_runs[record.thread_id] = []
-                self.timelines[record.thread_id] = []
-            for (body,) in self._db.execute("SELECT body FROM nbruns_runs ORDER BY seq"):
-                data = json.loads(body)
-                if data.get("result") is not None:
-                    data["result"] = data["result"].encode()
-                run = RunRecord(**data)
-                if run.thread_id in self.threads:
-                    self._add_run(run)
-                self._seq = max(self._seq, run.seq, run.ended_seq or 0)
-            for (body,) in self._db.execute("SELECT body FROM nbruns_timeline ORDER BY seq"):
-                event = TimelineEvent(**json.loads(body))
-                if event.thread_id in self.timelines:
-                    self.timelines[event.thread_id].append(event)
-                self._seq = max(self._seq, event.seq)
-            self.rolled_back = dict(self._db.execute("SELECT * FROM nbruns_rolled_back"))
-        finally:
-            self._loading = False
+        for (body,) in self._db.execute("SELECT body FROM nbruns_assistants"):
+            assistant = AssistantRecord(**json.loads(body))
+            self.assistants[assistant.assistant_id] = assistant
+        for (body,) in self._db.execute("SELECT body FROM nbruns_threads"):
+            data = json.loads(body)
+            record = ThreadRecord(**data, head=Head())
+            self.threads[record.thread_id] = record
+            self.thread_runs[record.thread_id] = []
+            self.timelines[record.thread_id] = []
+        for (body,) in self._db.execute("SELECT body FROM nbruns_runs ORDER BY seq"):
+            data = json.loads(body)
+            if data.get("result") is not None:
+                data["result"] = data["result"].encode()
+            run = RunRecord(**data)
+            if run.thread_id in self.threads:
+                self._add_run(run)
+            self._seq = max(self._seq, run.seq, run.ended_seq or 0)
+        for (body,) in self._db.execute("SELECT body FROM nbruns_timeline ORDER BY seq"):
+            event = TimelineEvent(**json.loads(body))
+            if event.thread_id in self.timelines:
+                self.timelines[event.thread_id].append(event)
+            self._seq = max(self._seq, event.seq)
+        self.rolled_back = dict(self._db.execute("SELECT * FROM nbruns_rolled_back"))
 
     def close(self) -> None:
         self._db.close()
@@ -100,8 +95,7 @@ class DurableStore(MemoryStore):
     # -- write-through -----------------------------------------------------
 
     def _exec(self, sql: str, params: tuple[Any, ...]) -> None:
-        if not self._loading:
-            self._db.execute(sql, params)
+        self._db.execute(sql, params)
 
     def put_assistant(self, record: AssistantRecord) -> AssistantRecord:
         super().put_assistant(record)

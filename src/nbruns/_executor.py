@@ -62,6 +62,17 @@ _RECANCEL_AFTER = 0.2
 _MAX_RECANCELS = 50
 
 
+def _stopped_by_shutdown(run: RunRecord, now: float) -> RunRecord:
+    """A running run whose task was cancelled from outside (the loop shutting down)."""
+    return transition(
+        run,
+        "stopping",
+        at=now,
+        cancel_action="interrupt",
+        cancel_reason="cancelled: the nbruns server shut down",
+    )
+
+
 class _TrackingPool(concurrent.futures.ThreadPoolExecutor):
     """The server loop's default executor. LangGraph runs sync nodes here; recording
     which run submitted each job lets a cancelled run wait for them to return."""
@@ -122,20 +133,9 @@ class Executor(ThreadOps):
 
     def register_graphs(self, graphs: Mapping[str, Any]) -> None:
         for graph_id in self.graphs.register(graphs):
-            if assistant_id_for_graph(graph_id) in self.store.assistants:
-                continue  # a durable store remembers it from an earlier process
-            now = self.clock()
-            self.store.put_assistant(
-                AssistantRecord(
-                    assistant_id=assistant_id_for_graph(graph_id),
-                    graph_id=graph_id,
-                    created_at=now,
-                    updated_at=now,
-                    config={},
-                    metadata={"created_by": "system"},
-                    name=graph_id,
-                )
-            )
+            if assistant_id_for_graph(graph_id) not in self.store.assistants:
+                # (a durable store remembers it from an earlier process)
+                self._put_system_assistant(graph_id)
 
     async def recover(self) -> None:
         """After a restart on a durable store: settle runs the old process left behind.
@@ -298,13 +298,8 @@ class Executor(ThreadOps):
             targets = [self.store.get_run(thread_id, r) for r in run_ids]
         else:
             wanted = INFLIGHT if status in (None, "all") else {status}
-            targets = [
-                r
-                for r in list(self.store.runs.values())
-                if r.phase in wanted
-                and r.phase in INFLIGHT
-                and (thread_id is None or r.thread_id == thread_id)
-            ]
+            inflight = self.store.inflight(thread_id) if thread_id else self.store.all_inflight()
+            targets = [r for r in inflight if r.phase in wanted]
         count = 0
         for run in targets:
             current = self.store.runs.get(run.run_id)
@@ -440,13 +435,7 @@ class Executor(ThreadOps):
             if run is not None and run.phase in ("running", "stopping"):
                 now = self.clock()
                 if run.phase == "running":
-                    run = transition(
-                        run,
-                        "stopping",
-                        at=now,
-                        cancel_action="interrupt",
-                        cancel_reason="cancelled: the nbruns server shut down",
-                    )
+                    run = _stopped_by_shutdown(run, now)
                 self.store.replace_run(
                     transition(
                         run,
@@ -489,10 +478,11 @@ class Executor(ThreadOps):
             if control.stop_action is not None:
                 await self._finalize_cancelled(control)
                 return
+            error = error_body(exc)
             if stream is not None:
-                stream.publish("error", "error", error_body(exc))
+                stream.publish("error", "error", error)
             status = "timeout" if isinstance(exc, TimeoutError) else "error"
-            await self._finalize(control, graph, status, error=error_body(exc))
+            await self._finalize(control, graph, status, error=error)
         else:
             if control.stop_action is not None:
                 await self._finalize_cancelled(control)
@@ -544,14 +534,7 @@ class Executor(ThreadOps):
         run = self.store.runs.get(run_id)
         if run is not None and run.phase == "running":
             # cancelled from outside the executor (loop shutdown): keep what it did
-            run = transition(
-                run,
-                "stopping",
-                at=self.clock(),
-                cancel_action="interrupt",
-                cancel_reason="cancelled: the nbruns server shut down",
-            )
-            self.store.replace_run(run)
+            run = self.store.replace_run(_stopped_by_shutdown(run, self.clock()))
         action = run.cancel_action if run is not None else "rollback"
         graph = self.graphs.get(run.graph_id) if run is not None else None
         if action == "rollback" and thread_id in self.store.threads:

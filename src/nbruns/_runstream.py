@@ -32,10 +32,6 @@ class RunStream:
         self._changed = asyncio.Event()
 
     @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
     def wanted(self) -> bool:
         """Whether anyone could read an event published now (else skip encoding it)."""
         return self.resumable or self._readers > 0

@@ -37,22 +37,26 @@ class ThreadOps:
 
     # -- assistants ----------------------------------------------------------
 
+    def _put_system_assistant(self, graph_id: str) -> None:
+        """The assistant every served graph has, with an id derived from the graph id."""
+        now = self.clock()
+        self.store.put_assistant(
+            AssistantRecord(
+                assistant_id=assistant_id_for_graph(graph_id),
+                graph_id=graph_id,
+                created_at=now,
+                updated_at=now,
+                metadata={"created_by": "system"},
+                name=graph_id,
+            )
+        )
+
     def resolve_assistant(self, assistant_id: str) -> AssistantRecord:
         if assistant_id in self.graphs and assistant_id not in self.store.assistants:
             graph_id, assistant_id = assistant_id, assistant_id_for_graph(assistant_id)
             if assistant_id not in self.store.assistants:
                 # its system assistant was deleted: a graph id must keep working
-                now = self.clock()
-                self.store.put_assistant(
-                    AssistantRecord(
-                        assistant_id=assistant_id,
-                        graph_id=graph_id,
-                        created_at=now,
-                        updated_at=now,
-                        metadata={"created_by": "system"},
-                        name=graph_id,
-                    )
-                )
+                self._put_system_assistant(graph_id)
         return self.store.get_assistant(assistant_id)
 
     def create_assistant(

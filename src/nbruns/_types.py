@@ -10,9 +10,7 @@ from typing import Literal, get_args
 
 __all__ = [
     "CANCEL_ACTIONS",
-    "IF_NOT_EXISTS",
     "MULTITASK_STRATEGIES",
-    "ON_COMPLETION",
     "STREAM_MODES",
     "SUPPORTED_STREAM_MODES",
     "CancelAction",
@@ -80,8 +78,6 @@ OnCompletion = Literal["delete", "keep"]
 MULTITASK_STRATEGIES: tuple[str, ...] = get_args(MultitaskStrategy)
 CANCEL_ACTIONS: tuple[str, ...] = get_args(CancelAction)
 STREAM_MODES: tuple[str, ...] = get_args(StreamMode)
-IF_NOT_EXISTS: tuple[str, ...] = get_args(IfNotExists)
-ON_COMPLETION: tuple[str, ...] = get_args(OnCompletion)
 # "events", "tools" and "lifecycle" need LangChain callback plumbing nbruns does not
 # reproduce; asking for them gets a 422 that says so rather than a silent empty stream.
 SUPPORTED_STREAM_MODES: tuple[str, ...] = (

@@ -20,7 +20,6 @@ from ._records import Head, RunPhase, RunRecord
 
 __all__ = [
     "ACTIVE",
-    "FINISHED",
     "INFLIGHT",
     "TRANSITIONS",
     "public_status",
@@ -43,7 +42,6 @@ INFLIGHT: frozenset[RunPhase] = frozenset({"pending", "running"})
 """Runs a multitask strategy acts on."""
 ACTIVE: frozenset[RunPhase] = INFLIGHT | {"stopping"}
 """Runs that still hold (or wait for) their thread."""
-FINISHED: frozenset[RunPhase] = frozenset({"success", "error", "timeout", "interrupted"})
 
 _WHY_NOT: Mapping[RunPhase, str] = {
     "pending": "a pending run can only start or be cancelled",

@@ -264,6 +264,11 @@ class MemoryStore:
     def inflight(self, thread_id: str) -> list[RunRecord]:
         return [r for r in self.active_runs(thread_id) if r.phase in INFLIGHT]
 
+    def all_inflight(self) -> list[RunRecord]:
+        """Every thread's in-flight runs, oldest first."""
+        runs = [r for tid in self._active for r in self.inflight(tid)]
+        return sorted(runs, key=lambda r: r.seq)
+
     def holds_thread(self, thread_id: str) -> bool:
         return any(r.phase != "pending" for r in self.active_runs(thread_id))
 
@@ -284,7 +289,7 @@ class MemoryStore:
         visible = [
             r
             for r in reversed(self.runs_of(thread_id))
-            if public_status(r) is not None and (status is None or public_status(r) == status)
+            if (shown := public_status(r)) is not None and (status is None or shown == status)
         ]
         return _page(visible, limit, offset)
 
