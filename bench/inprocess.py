@@ -1,10 +1,14 @@
 """In-process benchmark: nbruns through the official SDK client vs plain LangGraph.
 
-    python bench/inprocess.py [--quick] [--json PATH] [--threads N] [--enqueued N] [--reps N]
+    python bench/inprocess.py [--quick] [--loop current|thread|both] [--json PATH]
+                              [--threads N] [--enqueued N] [--reps N]
 
 Everything runs in one process. nbruns is driven through `server.client()` (the
 async `langgraph_sdk` client over the in-process bridge transport); the baseline
-is `graph.ainvoke` with an `InMemorySaver` on the same one-node graph. The node
+is `graph.ainvoke` with an `InMemorySaver` on the same one-node graph. Each
+server placement is measured in its own `asyncio.run`, with its own baseline
+figures: `loop="current"` (the server on the benchmark's event loop) and
+`loop="thread"` (the default: the server on a loop in its own thread). The node
 is async and returns one AI message; the input adds none. It comes in two
 shapes, each measured against its own baseline:
 
@@ -333,7 +337,7 @@ def _throughput(n: int, nb_rates: list[float], b_rates: list[float]) -> dict[str
     return out
 
 
-async def run(cfg: dict[str, int]) -> dict[str, Any]:
+async def run(cfg: dict[str, int], loop: str = "thread") -> dict[str, Any]:
     baseline = Baseline(_one_node("reply", reply_in_place))
     chat = Baseline(_one_node("reply", reply))
     # the same compiled graphs go to nbruns, which swaps in its own checkpointer
@@ -342,10 +346,11 @@ async def run(cfg: dict[str, int]) -> dict[str, Any]:
             GRAPH_ID: baseline.graph,
             CHAT_ID: chat.graph,
             BUSY_ID: _one_node("wait", wait_forever),
-        }
+        },
+        loop=loop,  # type: ignore[arg-type]
     )
     client = server.client()
-    results: dict[str, Any] = {"config": cfg, "repeats": REPEATS}
+    results: dict[str, Any] = {"config": cfg, "repeats": REPEATS, "loop": loop}
     try:
         for key, graph_id, base_of in (
             ("latency", GRAPH_ID, baseline),
@@ -355,8 +360,9 @@ async def run(cfg: dict[str, int]) -> dict[str, Any]:
             base = await latency_baseline(base_of, cfg["latency_n"], cfg["warmup"])
             nb = await latency_nbruns(client, cfg["latency_n"], cfg["warmup"], graph_id)
             lat = results[key] = _latency(nb, base)
-            lat["target_ms"] = TARGET_LATENCY_MS
-            lat["pass"] = lat["nbruns_median_ms"] <= TARGET_LATENCY_MS
+            if graph_id == GRAPH_ID:  # chat's own ainvoke alone takes longer than the target
+                lat["target_ms"] = TARGET_LATENCY_MS
+                lat["pass"] = lat["nbruns_median_ms"] <= TARGET_LATENCY_MS
         lat = results["latency"]
 
         log(f"for scale: create+join on a fresh thread each (n={cfg['fresh_n']})")
@@ -435,12 +441,12 @@ def report(results: dict[str, Any]) -> str:
             "",
         ],
         [
-            "   chat: create+join, one thread, median",
+            "   (info) chat: create+join, one thread, median",
             f"{lat_chat['nbruns_median_ms']:.3f} ms",
             f"{lat_chat['baseline_median_ms']:.3f} ms",
             f"{lat_chat['ratio']:.2f}x",
-            f"<= {TARGET_LATENCY_MS:g} ms",
-            _verdict(lat_chat["pass"]),
+            "",
+            "",
         ],
         [
             f"   (info) create+join, fresh thread each, median (n={fresh['n']})",
@@ -488,7 +494,8 @@ def report(results: dict[str, Any]) -> str:
     v = results["env"]
     load = v.get("loadavg")
     lines = [
-        f"nbruns in-process benchmark ({'quick' if results['quick'] else 'full'})",
+        f"nbruns in-process benchmark ({'quick' if results['quick'] else 'full'}), "
+        f"server loop={results['loop']!r}",
         f"python {v['python']}  langgraph {v['langgraph']}  langgraph-sdk {v['langgraph-sdk']}  "
         f"langgraph-checkpoint {v['langgraph-checkpoint']}  nbruns {v['nbruns']}  "
         f"cpu_count {v['cpu_count']}"
@@ -521,6 +528,12 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="smaller counts, for CI smoke runs")
+    parser.add_argument(
+        "--loop",
+        choices=("current", "thread", "both"),
+        default="both",
+        help="where the nbruns server runs (default: both, one after the other)",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument("--threads", type=int, help="figure 2 thread count (overrides the preset)")
     parser.add_argument("--enqueued", type=int, help="figure 3 run count (overrides the preset)")
@@ -544,15 +557,17 @@ def main(argv: list[str] | None = None) -> int:
         env["loadavg"] = list(os.getloadavg())
     except OSError:
         pass
-    t0 = time.perf_counter()
-    results = asyncio.run(run(cfg))
-    results["wall_seconds"] = time.perf_counter() - t0
-    results["env"] = env
-    results["quick"] = args.quick
-    print(report(results), flush=True)
+    every: dict[str, Any] = {}
+    for loop in ("current", "thread") if args.loop == "both" else (args.loop,):
+        t0 = time.perf_counter()
+        results = every[loop] = asyncio.run(run(cfg, loop))
+        results["wall_seconds"] = time.perf_counter() - t0
+        results["env"] = env
+        results["quick"] = args.quick
+        print(report(results), "", sep="\n", flush=True)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(results, fh, indent=2)
+            json.dump(every, fh, indent=2)
             fh.write("\n")
     return 0
 

@@ -216,6 +216,30 @@ def make_server(gates: Gates) -> Iterator[Callable[[Mapping[str, Any]], nbruns.S
         server.close()
 
 
+@pytest.fixture(params=["thread", "current"])
+def server_loop(request: pytest.FixtureRequest) -> str:
+    """Where the server runs: on its own thread (the default) or the test's loop."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def start_server(
+    gates: Gates, server_loop: str
+) -> AsyncIterator[Callable[[Mapping[str, Any]], nbruns.Server]]:
+    """`make_server` for async fixtures, once per server placement (`server_loop`)."""
+    servers: list[nbruns.Server] = []
+
+    def start(graphs: Mapping[str, Any]) -> nbruns.Server:
+        server = nbruns.Server(graphs=dict(graphs), loop=server_loop)  # type: ignore[arg-type]
+        servers.append(server)
+        return server
+
+    yield start
+    gates.open_all()
+    for server in servers:
+        await server.aclose()
+
+
 @pytest.fixture
 async def client(server: nbruns.Server) -> AsyncIterator[Any]:
     c = server.client()

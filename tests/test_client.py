@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from typing import Any
 
+import httpx
 import pytest
 from langgraph.graph import START, StateGraph
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 from typing_extensions import TypedDict
 
 import nbruns
+from nbruns._sdkhttp import InlineJsonHttp
 
 
 class Count(TypedDict, total=False):
@@ -99,3 +102,76 @@ def test_server_repr_and_close_are_short_and_idempotent() -> None:
     server.close()
     server.close()
     assert repr(server).startswith("<nbruns.Server closed")
+
+
+# -- JSON on the caller's loop (nbruns._sdkhttp) -----------------------------------------
+
+
+class _CountingPool(concurrent.futures.ThreadPoolExecutor):
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.jobs = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        self.jobs += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_the_in_process_client_keeps_json_off_the_thread_pool() -> None:
+    loop = asyncio.get_running_loop()
+    pool = _CountingPool()
+    loop.set_default_executor(pool)
+    server = nbruns.Server({"counter-j": COUNTER})
+    try:
+        client = server.client()
+        parts = [client.assistants, client.threads, client.runs, client.crons, client.store]
+        assert isinstance(client.http, InlineJsonHttp)
+        assert all(part.http is client.http for part in parts)
+        tid = (await client.threads.create(metadata={"k": 1}))["thread_id"]
+        assert await client.runs.wait(tid, "counter-j", input={"n": 1}) == {"n": 2}
+        run = await client.runs.create(tid, "counter-j", input={"n": 5})
+        assert await client.runs.join(tid, run["run_id"]) == {"n": 6}
+        await client.threads.update(tid, metadata={"k": 2})
+        assert (await client.threads.get(tid))["metadata"]["k"] == 2
+        assert pool.jobs == 0
+        # the SDK's own client, for contrast, hands each body to the pool
+        await get_sdk_client(server).threads.get(tid)
+        assert pool.jobs > 0
+    finally:
+        await server.aclose()
+        pool.shutdown()
+
+
+def get_sdk_client(server: nbruns.Server) -> LangGraphClient:
+    inline = server.client()
+    return LangGraphClient(inline.http.client)  # the SDK's HttpClient over the same httpx client
+
+
+async def _outcome(call: Any) -> Any:
+    """What a call gave: its value, or its error's type, status, text and notes."""
+    try:
+        return await call
+    except httpx.HTTPStatusError as exc:
+        return type(exc), exc.response.status_code, str(exc), getattr(exc, "__notes__", None)
+
+
+async def test_errors_are_the_sdks_own() -> None:
+    server = nbruns.Server({"counter-e": COUNTER})
+    try:
+        inline, sdk = server.client(), get_sdk_client(server)
+        tid = (await inline.threads.create())["thread_id"]
+        missing = "00000000-0000-4000-8000-000000000000"
+        calls = [
+            lambda c: c.threads.get(missing),
+            lambda c: c.threads.update(missing, metadata={}),
+            lambda c: c.runs.create(tid, "counter-e", input={}, multitask_strategy="sideways"),
+            lambda c: c.runs.join(tid, missing),  # a 200 with an error body, as the reference
+            lambda c: c.runs.wait(missing, "counter-e", input={}),
+        ]
+        for call in calls:
+            outcomes = [await _outcome(call(c)) for c in (inline, sdk)]
+            assert outcomes[0] == outcomes[1]
+        assert isinstance(outcomes[0], tuple)  # the last call raised (a 404 with a note)
+        assert outcomes[0][1] == 404 and outcomes[0][3]
+    finally:
+        await server.aclose()

@@ -787,8 +787,8 @@ def test_sync_client_on_the_server_loop_raises(app: Any, loop_thread: LoopThread
 
     with pytest.raises(
         RuntimeError,
-        match=r"the synchronous client cannot be used from inside the nbruns server loop "
-        r"\(for example inside a graph node\); use the async client there",
+        match=r"the synchronous client cannot be used on the thread running the nbruns "
+        r"server's loop \(inside a graph node, .*use the async client there",
     ):
         loop_thread.run(graph_node())
 

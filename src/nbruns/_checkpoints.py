@@ -72,11 +72,26 @@ class NbrunsMemorySaver(_Fence, InMemorySaver):
     def __init__(self) -> None:
         super().__init__()
         self.fenced = set()
+        # thread id -> (newest root checkpoint id, how many root checkpoints it was
+        # newest of): spares a scan of the thread's whole history at each run start
+        self._heads: dict[str, tuple[str, int]] = {}
 
     def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
         if self._is_fenced(config, metadata):
             return self._unsaved(config, checkpoint)
-        return super().put(config, checkpoint, metadata, new_versions)
+        saved = super().put(config, checkpoint, metadata, new_versions)
+        conf = config["configurable"]
+        if not conf.get("checkpoint_ns"):
+            self._note_put(conf["thread_id"], checkpoint["id"])
+        return saved
+
+    def _note_put(self, thread_id: str, checkpoint_id: str) -> None:
+        checkpoints = self.storage[thread_id][""]
+        cached = self._heads.get(thread_id)
+        if cached is not None and cached[1] == len(checkpoints) - 1 and cached[0] in checkpoints:
+            self._heads[thread_id] = (max(cached[0], checkpoint_id), len(checkpoints))
+        else:  # something else changed the history too: find the head afresh when asked
+            self._heads.pop(thread_id, None)
 
     def put_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
         if not self._is_fenced(config):
@@ -84,8 +99,16 @@ class NbrunsMemorySaver(_Fence, InMemorySaver):
 
     def head_id(self, thread_id: str) -> str | None:
         checkpoints = self.storage.get(thread_id, {}).get("", {})
+        if not checkpoints:
+            return None
+        cached = self._heads.get(thread_id)
+        # still right unless checkpoints were deleted (a rollback, a trim, a delete)
+        if cached is not None and cached[1] == len(checkpoints) and cached[0] in checkpoints:
+            return cached[0]
         # ids are time-ordered uuid6, so the newest is the largest (as InMemorySaver assumes)
-        return max(checkpoints) if checkpoints else None
+        head = max(checkpoints)
+        self._heads[thread_id] = (head, len(checkpoints))
+        return head
 
     def mark(self, thread_id: str, checkpoint_id: str | None = None) -> Mark:
         start = checkpoint_id or self.head_id(thread_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
@@ -58,6 +59,8 @@ class _Control:
 
 
 # a task still running this long after a cancel gets cancelled again, a bounded number of times
+logger = logging.getLogger(__name__)
+
 _RECANCEL_AFTER = 0.2
 _MAX_RECANCELS = 50
 
@@ -114,13 +117,23 @@ class Executor(ThreadOps):
         self._done: dict[str, asyncio.Future[tuple[Any, Any]]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._pool: _TrackingPool | None = None
+        self._pool_owned = False
         self._closed = False
 
     # -- setup ---------------------------------------------------------------
 
-    def install_pool(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Make the tracking pool the loop's default executor (the loop is nbruns's own)."""
+    def install_pool(self, loop: asyncio.AbstractEventLoop, *, owned: bool = True) -> None:
+        """Make the tracking pool the loop's default executor.
+
+        On a loop nbruns does not own (`owned=False`, a server on the caller's loop)
+        the pool goes in only if the loop has no default executor yet, and stays the
+        loop's when the server closes. Without it, a sync node that ignores its
+        cancellation may still be running when the run's successor starts.
+        """
+        if not owned and getattr(loop, "_default_executor", None) is not None:
+            return
         self._pool = _TrackingPool()
+        self._pool_owned = owned
         loop.set_default_executor(self._pool)
 
     def use_saver(self, saver: NbrunsMemorySaver | NbrunsSqliteSaver) -> None:
@@ -417,7 +430,7 @@ class Executor(ThreadOps):
         )
         control.task = task
         self._own(task)
-        task.add_done_callback(lambda t: self._after_task(control))
+        task.add_done_callback(lambda t: self._after_task(control, t))
 
     def _on_timer(self, thread_id: str) -> None:
         self._timers.pop(thread_id, None)
@@ -427,10 +440,22 @@ class Executor(ThreadOps):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _after_task(self, control: _Control) -> None:
-        # only a task cancelled from outside before its first step (the loop being torn
-        # down without aclose) gets here unfinalized; still never leave a run running
+    def _after_task(self, control: _Control, task: asyncio.Task[Any]) -> None:
+        # Only a task cancelled from outside before its first step (the loop being torn
+        # down without aclose) or ended by a BaseException from its node (Ctrl-C landing
+        # in a node of a server on the caller's loop) gets here unfinalized; still never
+        # leave a run running. Only the teardown stops the whole executor.
         if not control.finalized:
+            control.finalizing = True
+            if task.cancelled():
+                self.abandon("the event loop running the nbruns server is shutting down")
+            elif task.exception() is not None:  # retrieved here, so asyncio does not complain
+                logger.warning(
+                    "run %s ended by %r",
+                    control.run_id,
+                    task.exception(),
+                    exc_info=task.exception(),
+                )
             run = self.store.runs.get(control.run_id)
             if run is not None and run.phase in ("running", "stopping"):
                 now = self.clock()
@@ -535,6 +560,7 @@ class Executor(ThreadOps):
         if run is not None and run.phase == "running":
             # cancelled from outside the executor (loop shutdown): keep what it did
             run = self.store.replace_run(_stopped_by_shutdown(run, self.clock()))
+            self.abandon("the event loop running the nbruns server is shutting down")
         action = run.cancel_action if run is not None else "rollback"
         graph = self.graphs.get(run.graph_id) if run is not None else None
         if action == "rollback" and thread_id in self.store.threads:
@@ -643,20 +669,31 @@ class Executor(ThreadOps):
 
     async def aclose(self, reason: str = "the nbruns server shut down") -> None:
         """Interrupt every run with `reason`, await every task, then refuse new runs."""
+        self._stop_everything(reason)
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+        if self._pool is not None and self._pool_owned:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def abandon(self, reason: str) -> None:
+        """The loop is being torn down without `aclose` (say, `asyncio.run` returning
+        while a server lives on its loop), so it is cancelling the run tasks itself:
+        refuse new runs, end pending ones, stop running ones, start nothing more."""
+        if not self._closed:
+            self._stop_everything(reason)
+
+    def _stop_everything(self, reason: str) -> None:
         self._closed = True
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
         for run in list(self.store.runs.values()):
-            if run.phase in INFLIGHT:
-                # Say so on its stream: a stream that just closes sends the SDK off to
-                # reconnect to a server that is going away.
-                stream = self._streams.get(run.run_id)
-                if stream is not None:
-                    stream.publish("error", "error", {"error": "ServerShutdown", "message": reason})
-                self._cancel(run, "interrupt", reason)
-
-        while self._tasks:
-            await asyncio.wait(list(self._tasks))
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            control = self._controls.get(run.run_id)
+            if run.phase not in INFLIGHT or (control is not None and control.finalizing):
+                continue  # a run finalizing now must not be cancelled again mid-cleanup
+            # Say so on its stream: a stream that just closes sends the SDK off to
+            # reconnect to a server that is going away.
+            stream = self._streams.get(run.run_id)
+            if stream is not None:
+                stream.publish("error", "error", {"error": "ServerShutdown", "message": reason})
+            self._cancel(run, "interrupt", reason)

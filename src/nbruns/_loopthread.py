@@ -10,6 +10,10 @@ shared any caller's loop, the blocked-caller case would deadlock and the
 server its own long-lived loop in a dedicated thread makes every caller a
 plain client, whatever loop (if any) it runs on.
 
+``CallerLoop`` offers the same scheduling methods for the other placement,
+``Server(loop="current")``: the server on the caller's own running loop,
+which nbruns neither runs nor closes.
+
 ``LoopThread`` only owns the loop and the thread. It does not own the tasks
 started on it: whoever starts long-lived tasks (the run executor) must cancel
 and await them before calling :meth:`LoopThread.close`. ``close`` still cancels
@@ -26,33 +30,18 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["LoopThread"]
+__all__ = ["CallerLoop", "LoopHost", "LoopThread"]
 
 _T = TypeVar("_T")
 
 logger = logging.getLogger(__name__)
 
 
-class LoopThread:
-    """An event loop running ``run_forever`` in a daemon thread.
+class LoopHost:
+    """Scheduling onto the loop that hosts an nbruns server, from any thread."""
 
-    The constructor returns once the loop is running. All methods are
-    thread-safe unless noted otherwise.
-    """
-
-    def __init__(self, name: str = "nbruns-server") -> None:
-        self._name = name
-        self._loop = asyncio.new_event_loop()
-        self._closed = False
-        self._close_lock = threading.Lock()
-        # Monotonic deadline for draining leftover tasks; set by close().
-        self._deadline: float | None = None
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._main, args=(started,), name=name, daemon=True)
-        self._thread.start()
-        started.wait()
-
-    # -- properties -----------------------------------------------------------
+    _loop: asyncio.AbstractEventLoop
+    _closed: bool
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -60,18 +49,12 @@ class LoopThread:
         return self._loop
 
     @property
-    def thread(self) -> threading.Thread:
-        """The daemon thread running the loop."""
-        return self._thread
-
-    @property
     def closed(self) -> bool:
-        """True once :meth:`close` was called (or the thread is gone)."""
-        return self._closed or not self._thread.is_alive()
+        raise NotImplementedError
 
     def is_current(self) -> bool:
-        """True when called from the loop's own thread."""
-        return threading.get_ident() == self._thread.ident
+        """True when called from the thread running the loop."""
+        raise NotImplementedError
 
     # -- scheduling -----------------------------------------------------------
 
@@ -123,13 +106,85 @@ class LoopThread:
         return await asyncio.wrap_future(self.submit(coro))
 
     def call_soon(self, fn: Callable[..., object], *args: Any) -> asyncio.Handle:
-        """Thread-safe ``loop.call_soon``."""
+        """``loop.call_soon``, thread-safe from other threads."""
         if self._closed:
             raise RuntimeError(f"{self!r} is closed")
+        if self.is_current():
+            return self._loop.call_soon(fn, *args)
         try:
             return self._loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:
             raise RuntimeError(f"{self!r} is closed") from None
+
+
+class CallerLoop(LoopHost):
+    """The running event loop that created a ``Server(loop="current")``, hosting it.
+
+    nbruns does not own this loop: it neither runs nor stops nor closes it.
+    The server lives as long as the loop does (a notebook kernel's loop lives as
+    long as the kernel; ``asyncio.run``'s loop ends when its coroutine returns).
+    """
+
+    def __init__(self) -> None:
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                'loop="current" runs the nbruns server on the event loop that is running '
+                "here, and none is: call it from a coroutine (a notebook cell, or code "
+                'under asyncio.run), or use loop="thread" (the default)'
+            ) from None
+        self._thread_id = threading.get_ident()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called or the loop was closed."""
+        return self._closed or self._loop.is_closed()
+
+    def is_current(self) -> bool:
+        return threading.get_ident() == self._thread_id
+
+    def close(self) -> None:
+        """Stop scheduling onto the loop; the loop itself belongs to its caller."""
+        self._closed = True
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "running"
+        return f"<{type(self).__name__} {state}>"
+
+
+class LoopThread(LoopHost):
+    """An event loop running ``run_forever`` in a daemon thread.
+
+    The constructor returns once the loop is running. All methods are
+    thread-safe unless noted otherwise.
+    """
+
+    def __init__(self, name: str = "nbruns-server") -> None:
+        self._name = name
+        self._loop = asyncio.new_event_loop()
+        self._closed = False
+        self._close_lock = threading.Lock()
+        # Monotonic deadline for draining leftover tasks; set by close().
+        self._deadline: float | None = None
+        started = threading.Event()
+        self._thread = threading.Thread(target=self._main, args=(started,), name=name, daemon=True)
+        self._thread.start()
+        started.wait()
+
+    @property
+    def thread(self) -> threading.Thread:
+        """The daemon thread running the loop."""
+        return self._thread
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called (or the thread is gone)."""
+        return self._closed or not self._thread.is_alive()
+
+    def is_current(self) -> bool:
+        return threading.get_ident() == self._thread.ident
 
     # -- shutdown -------------------------------------------------------------
 

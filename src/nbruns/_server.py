@@ -1,19 +1,29 @@
-"""The in-process server: an executor and its API on a loop of their own.
+"""The in-process server: an executor and its API on one event loop.
 
-The server's loop runs in a daemon thread, so it serves every caller the same
-way: a notebook cell (top-level await on the kernel's loop), a script calling
-`asyncio.run` several times, a synchronous client blocking a cell, and graph
-nodes themselves. None of them can starve or deadlock it, and no
-`nest_asyncio` is needed.
+By default (`loop="thread"`) that loop runs in a daemon thread of its own, so
+the server serves every caller the same way: a notebook cell (top-level await
+on the kernel's loop), a script calling `asyncio.run` several times, a
+synchronous client blocking a cell, and graph nodes themselves. None of them
+can starve or deadlock it, and no `nest_asyncio` is needed.
+
+With `loop="current"` the server lives on the event loop that created it: no
+thread hand-off per request and one thread doing all the work, which is
+markedly faster (docs/benchmarks.md), in exchange for three rules: the loop
+must keep running while runs do (a notebook kernel's does; `asyncio.run` ends
+the server with its coroutine), a sync client cannot be used on that loop's
+thread, and a node that blocks the loop blocks the caller too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import functools
 import os
 import threading
+import weakref
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
@@ -22,13 +32,17 @@ from ._api import create_app
 from ._durable import Durable, open_durable
 from ._executor import Executor
 from ._httpclient import InProcessAsyncClient, InProcessClient
-from ._loopthread import LoopThread
+from ._loopthread import CallerLoop, LoopThread
+from ._sdkhttp import with_inline_json
 from ._transport import AsyncBridgeTransport, SyncBridgeTransport
 
 __all__ = ["DEFAULT_TIMEOUT", "Server", "default_server", "get_client", "get_sync_client"]
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5, read=300, write=300, pool=5)
 _BASE_URL = "http://nbruns"
+LoopChoice = Literal["thread", "current"]
+_LOOP_CHOICES = ("thread", "current")
+_LOOP_CLOSED = "the event loop running the nbruns server is shutting down"
 
 
 def _builtin_graphs() -> dict[str, Any]:
@@ -43,6 +57,10 @@ class Server:
     `Server(graphs)` starts it; `client()` and `sync_client()` return official
     LangGraph SDK clients wired to it; `close()` interrupts its runs (with a
     reason) and stops its loop. The demo graph "agent" is always registered.
+
+    `loop="thread"` (the default) runs it on a loop in a thread of its own;
+    `loop="current"` on the event loop running where it is created (see the
+    module's docstring for what that buys and costs; no `path` there).
     """
 
     def __init__(
@@ -51,8 +69,11 @@ class Server:
         *,
         path: str | os.PathLike[str] | None = None,
         run_timeout: float | None = None,
+        loop: LoopChoice = "thread",
     ) -> None:
-        self._loop = LoopThread()
+        _check_loop_choice(loop, path)
+        self._loop: LoopThread | CallerLoop = LoopThread() if loop == "thread" else CallerLoop()
+        self.loop_choice: LoopChoice = loop
         self.path = None if path is None else os.fspath(path)
         self._durable: Durable | None = None
         if self.path is None:
@@ -62,7 +83,12 @@ class Server:
             self.executor = Executor(
                 store=self._durable.store, saver=self._durable.saver, run_timeout=run_timeout
             )
-        self._loop.call_soon(self.executor.install_pool, self._loop.loop)
+        self._loop.call_soon(
+            functools.partial(self.executor.install_pool, self._loop.loop, owned=loop == "thread")
+        )
+        self._watch: asyncio.Task[None] | None = None
+        if loop == "current":
+            self._watch = self._loop.loop.create_task(self._watch_loop(), name="nbruns-loop-watch")
         self.register({**_builtin_graphs(), **(graphs or {})})
         if self._durable is not None:
             self._loop.run(self.executor.recover())
@@ -71,19 +97,42 @@ class Server:
 
     def register(self, graphs: Mapping[str, Any]) -> None:
         """Add or replace graphs by id (each gets a system assistant of the same name)."""
-        if graphs:
+        if not graphs:
+            return
+        if self._loop.is_current():
+            self.executor.register_graphs(graphs)
+        else:
             self._loop.run(_call(self.executor.register_graphs, graphs))
 
     @property
-    def loop_thread(self) -> LoopThread:
+    def loop_thread(self) -> LoopThread | CallerLoop:
+        """The loop the server runs on, with thread-safe ways to schedule onto it."""
         return self._loop
+
+    @property
+    def closed(self) -> bool:
+        """True once closed, or once the caller's loop it lived on has closed."""
+        return self._closed or self._loop.closed
+
+    async def _watch_loop(self) -> None:
+        # Only asyncio.run tearing the loop down (or aclose) cancels this: then stop
+        # the runs the loop is cancelling and start no more, so none is left running.
+        try:
+            await asyncio.get_running_loop().create_future()
+        except asyncio.CancelledError:
+            if not self._closed:
+                self._closed = True
+                self.executor.abandon(_LOOP_CLOSED)
+            raise
 
     def client(self, *, timeout: httpx.Timeout | float | None = None) -> LangGraphClient:
         """An async `langgraph_sdk` client talking to this server in-process."""
         transport = AsyncBridgeTransport(self.app, self._loop)
-        return LangGraphClient(
-            InProcessAsyncClient(
-                transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT
+        return with_inline_json(
+            LangGraphClient(
+                InProcessAsyncClient(
+                    transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT
+                )
             )
         )
 
@@ -97,21 +146,37 @@ class Server:
         )
 
     def close(self, reason: str = "the nbruns server shut down") -> None:
-        """Interrupt every run with `reason`, wait for them to stop, stop the loop."""
+        """Interrupt every run with `reason`, wait for them to stop, stop the loop.
+
+        A server on the caller's loop must be closed with `await server.aclose()`
+        from that loop's thread (blocking there would deadlock)."""
         if self._closed:
             return
+        if self._loop.closed:  # the caller's loop ended, and the server with it
+            self._closed = True
+            return
+        if self._loop.is_current():
+            raise RuntimeError(
+                "Server.close() was called on the thread of the event loop the server "
+                "runs on, where waiting for its runs would deadlock; use "
+                "'await server.aclose()' there"
+            )
         self._closed = True
         self._loop.run(self._shutdown(reason))
         self._loop.close()
 
     async def aclose(self, reason: str = "the nbruns server shut down") -> None:
-        if self._closed:
+        """`close()` for async code; the way to close a server on the caller's loop."""
+        if self._closed or self._loop.closed:
+            self._closed = True
             return
         self._closed = True
         await self._loop.run_async(self._shutdown(reason))
         self._loop.close()
 
     async def _shutdown(self, reason: str) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
         await self.executor.aclose(reason)
         if self._durable is not None:
             await self._durable.aclose()
@@ -129,8 +194,9 @@ class Server:
         await self.aclose()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "running"
-        return f"<nbruns.Server {state} graphs={self.executor.graphs.ids()}>"
+        state = "closed" if self.closed else "running"
+        where = "" if self.loop_choice == "thread" else " loop='current'"
+        return f"<nbruns.Server {state}{where} graphs={self.executor.graphs.ids()}>"
 
 
 async def _call(fn: Any, *args: Any) -> Any:
@@ -138,11 +204,25 @@ async def _call(fn: Any, *args: Any) -> Any:
 
 
 _defaults: dict[str | None, Server] = {}
+_loop_defaults: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Server] = (
+    weakref.WeakKeyDictionary()
+)
 _default_lock = threading.Lock()
 
 
-def default_server(path: str | os.PathLike[str] | None = None) -> Server:
-    """The process-wide server behind `get_client()`: one in memory, one per SQLite path."""
+def default_server(
+    path: str | os.PathLike[str] | None = None, *, loop: LoopChoice = "thread"
+) -> Server:
+    """The server behind `get_client()`: for `loop="thread"` one per process in memory
+    and one per SQLite path; for `loop="current"` one per running event loop."""
+    _check_loop_choice(loop, path)
+    if loop == "current":
+        running = CallerLoop().loop  # raises, explaining, when no loop runs here
+        with _default_lock:
+            server = _loop_defaults.get(running)
+            if server is None or server.closed:
+                server = _loop_defaults[running] = Server(loop="current")
+            return server
     key = None if path is None else os.path.abspath(os.fspath(path))
     with _default_lock:
         server = _defaults.get(key)
@@ -152,8 +232,22 @@ def default_server(path: str | os.PathLike[str] | None = None) -> Server:
         return server
 
 
+def _check_loop_choice(loop: str, path: object) -> None:
+    if loop not in _LOOP_CHOICES:
+        raise ValueError(f"loop={loop!r}: expected one of {', '.join(map(repr, _LOOP_CHOICES))}")
+    if loop == "current" and path is not None:
+        raise ValueError(
+            'path= (a durable server) needs loop="thread": its SQLite store is opened '
+            "and recovered before the server serves, which cannot wait on the caller's "
+            "running loop"
+        )
+
+
 def _in_process_server(
-    graphs: Mapping[str, Any] | None, url: str | None, path: str | os.PathLike[str] | None
+    graphs: Mapping[str, Any] | None,
+    url: str | None,
+    path: str | os.PathLike[str] | None,
+    loop: LoopChoice = "thread",
 ) -> Server | None:
     """The in-process server a client should talk to, with `graphs` registered; None for
     `url`, after checking that nothing meant for the in-process server came with it."""
@@ -165,8 +259,10 @@ def _in_process_server(
                 "graphs= registers graphs on the in-process server; a server at url= loads "
                 "its own graphs (for nbruns serve: --config langgraph.json)"
             )
+        if loop != "thread":
+            raise ValueError("loop= places the in-process server; it cannot go with url=")
         return None
-    server = default_server(path)
+    server = default_server(path, loop=loop)
     if graphs:
         server.register(graphs)
     return server
@@ -180,6 +276,7 @@ def get_client(
     api_key: str | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: httpx.Timeout | float | None = None,
+    loop: LoopChoice = "thread",
 ) -> LangGraphClient:
     """The official async LangGraph SDK client, for nbruns in this process or any server.
 
@@ -187,10 +284,12 @@ def get_client(
     registering `graphs` (graph id -> compiled graph, StateGraph or entrypoint)
     on it. With `path`, that server keeps assistants, threads, runs and
     checkpoints in one SQLite file, and finds them there after a restart.
-    With `url`, it is `langgraph_sdk.get_client(url=...)`: a plain client for
-    `nbruns serve` or any LangGraph API server.
+    `loop="current"` picks instead the server running on the calling event loop
+    (created on first use; one per loop): faster, with the limits `Server`
+    lists. With `url`, it is `langgraph_sdk.get_client(url=...)`: a plain client
+    for `nbruns serve` or any LangGraph API server.
     """
-    server = _in_process_server(graphs, url, path)
+    server = _in_process_server(graphs, url, path, loop)
     if server is None:
         from langgraph_sdk import get_client as sdk_get_client
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from nbruns._loopthread import LoopThread
+from nbruns._loopthread import LoopHost
 
 __all__ = ["AsyncBridgeTransport", "SyncBridgeTransport"]
 
@@ -63,8 +63,10 @@ _Batch = list[tuple[Any, ...]]  # the messages one step of the app task sent
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 _SYNC_ON_SERVER_LOOP = (
-    "SyncBridgeTransport: the synchronous client cannot be used from inside the nbruns "
-    "server loop (for example inside a graph node); use the async client there"
+    "the synchronous client cannot be used on the thread running the nbruns server's "
+    "loop (inside a graph node, or anywhere on a loop='current' server's own loop): "
+    "waiting there would deadlock the server; use the async client there, or a "
+    "server with loop='thread' (the default)"
 )
 
 
@@ -308,7 +310,7 @@ class _BridgeTransportBase:
     def __init__(
         self,
         app: ASGIApp,
-        loop_thread: LoopThread,
+        loop_thread: LoopHost,
         *,
         client: tuple[str, int] = ("127.0.0.1", 0),
         root_path: str = "",

@@ -98,8 +98,8 @@ def full(tag: str) -> list[str]:
 
 
 @pytest.fixture
-def server(make_server: Any, gates: Any) -> nbruns.Server:
-    return make_server(  # type: ignore[no-any-return]
+async def server(start_server: Any, gates: Any) -> nbruns.Server:
+    return start_server(  # type: ignore[no-any-return]
         {
             "agent": make_agent(latency=0),
             "log": log_graph(gates),
@@ -729,6 +729,16 @@ async def test_dynamic_interrupt_and_command_resume(client: Any) -> None:
 
 async def test_sync_client_inside_running_loop(server: nbruns.Server) -> None:
     asyncio.get_running_loop()  # we are inside the test's loop and block it below
+    if server.loop_choice == "current":
+        # the server runs on this very loop: blocking it would deadlock, so it refuses
+        with pytest.raises(
+            RuntimeError,
+            match=r"would deadlock the server; use the async client there, "
+            r"or a server with loop='thread'",
+        ):
+            server.sync_client().threads.create()
+        assert await server.client().threads.search() == []  # and nothing was created
+        return
     sync = server.sync_client()
     try:
         started = time.monotonic()

@@ -81,8 +81,8 @@ def ask(tag: str, gate: str = "") -> dict[str, Any]:
 
 
 @pytest.fixture
-def server(make_server: Any, gates: Any, recorder: Any) -> nbruns.Server:
-    return make_server(  # type: ignore[no-any-return]
+async def server(start_server: Any, gates: Any, recorder: Any) -> nbruns.Server:
+    return start_server(  # type: ignore[no-any-return]
         {
             "agent": make_agent(latency=0),
             "log": log_graph(gates),
