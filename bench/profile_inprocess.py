@@ -88,11 +88,7 @@ class Meter:
 
     def _server_call(self, fn: Any) -> Any:
         assert self.server is not None
-
-        async def call() -> Any:
-            return fn()
-
-        return self.server.loop_thread.run(call())
+        return self.server.loop_thread.call(fn)
 
     def timer(self) -> b.Timer:
         meter = self

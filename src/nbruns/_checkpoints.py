@@ -87,11 +87,17 @@ class NbrunsMemorySaver(_Fence, InMemorySaver):
 
     def _note_put(self, thread_id: str, checkpoint_id: str) -> None:
         checkpoints = self.storage[thread_id][""]
-        cached = self._heads.get(thread_id)
-        if cached is not None and cached[1] == len(checkpoints) - 1 and cached[0] in checkpoints:
-            self._heads[thread_id] = (max(cached[0], checkpoint_id), len(checkpoints))
+        before = self._remembered_head(thread_id, checkpoints, len(checkpoints) - 1)
+        if before is not None:
+            self._heads[thread_id] = (max(before, checkpoint_id), len(checkpoints))
         else:  # something else changed the history too: find the head afresh when asked
             self._heads.pop(thread_id, None)
+
+    def _remembered_head(self, thread_id: str, checkpoints: Any, count: int) -> str | None:
+        """The remembered head, if it was the newest of `count` checkpoints and still is
+        one (a rollback, trim or delete removes checkpoints and so invalidates it)."""
+        head, of = self._heads.get(thread_id, ("", -1))
+        return head if of == count and head in checkpoints else None
 
     def put_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
         if not self._is_fenced(config):
@@ -101,13 +107,12 @@ class NbrunsMemorySaver(_Fence, InMemorySaver):
         checkpoints = self.storage.get(thread_id, {}).get("", {})
         if not checkpoints:
             return None
-        cached = self._heads.get(thread_id)
-        # still right unless checkpoints were deleted (a rollback, a trim, a delete)
-        if cached is not None and cached[1] == len(checkpoints) and cached[0] in checkpoints:
-            return cached[0]
-        # ids are time-ordered uuid6, so the newest is the largest (as InMemorySaver assumes)
-        head = max(checkpoints)
-        self._heads[thread_id] = (head, len(checkpoints))
+        head = self._remembered_head(thread_id, checkpoints, len(checkpoints))
+        if head is None:
+            # ids are time-ordered uuid6, so the newest is the largest (as InMemorySaver
+            # assumes)
+            head = max(checkpoints)
+            self._heads[thread_id] = (head, len(checkpoints))
         return head
 
     def mark(self, thread_id: str, checkpoint_id: str | None = None) -> Mark:

@@ -31,7 +31,7 @@ from ._runspec import RunSpec, assistant_id_for_graph, is_uuid, run_kwargs
 from ._runstream import RunStream
 from ._threads import ThreadOps
 
-__all__ = ["NO_RUN_BODY", "Executor", "RunSpec"]
+__all__ = ["LOOP_TEARDOWN", "NO_RUN_BODY", "Executor", "RunSpec"]
 
 NO_RUN_BODY = {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
 """What join answers for a run deleted (rolled back) while it was being waited on."""
@@ -58,22 +58,20 @@ class _Control:
     finalized: bool = False
 
 
-# a task still running this long after a cancel gets cancelled again, a bounded number of times
 logger = logging.getLogger(__name__)
 
+# a task still running this long after a cancel gets cancelled again, a bounded number of times
 _RECANCEL_AFTER = 0.2
 _MAX_RECANCELS = 50
 
+# Only the loop's teardown cancels a run task without the executor having asked
+# (asyncio.run returning, a LoopThread draining leftovers): the reason all its runs get.
+LOOP_TEARDOWN = "the event loop running the nbruns server is shutting down"
 
-def _stopped_by_shutdown(run: RunRecord, now: float) -> RunRecord:
-    """A running run whose task was cancelled from outside (the loop shutting down)."""
-    return transition(
-        run,
-        "stopping",
-        at=now,
-        cancel_action="interrupt",
-        cancel_reason="cancelled: the nbruns server shut down",
-    )
+
+def _stopped_from_outside(run: RunRecord, now: float, reason: str) -> RunRecord:
+    """A running run whose task ended without the executor stopping it."""
+    return transition(run, "stopping", at=now, cancel_action="interrupt", cancel_reason=reason)
 
 
 class _TrackingPool(concurrent.futures.ThreadPoolExecutor):
@@ -447,20 +445,18 @@ class Executor(ThreadOps):
         # leave a run running. Only the teardown stops the whole executor.
         if not control.finalized:
             control.finalizing = True
-            if task.cancelled():
-                self.abandon("the event loop running the nbruns server is shutting down")
-            elif task.exception() is not None:  # retrieved here, so asyncio does not complain
-                logger.warning(
-                    "run %s ended by %r",
-                    control.run_id,
-                    task.exception(),
-                    exc_info=task.exception(),
-                )
+            exc = None if task.cancelled() else task.exception()  # retrieved: asyncio is quiet
+            if exc is None:
+                reason = LOOP_TEARDOWN
+                self.stop_all(reason)
+            else:
+                reason = f"stopped: its task raised {type(exc).__name__}"
+                logger.warning("run %s ended by %r", control.run_id, exc, exc_info=exc)
             run = self.store.runs.get(control.run_id)
             if run is not None and run.phase in ("running", "stopping"):
                 now = self.clock()
                 if run.phase == "running":
-                    run = _stopped_by_shutdown(run, now)
+                    run = _stopped_from_outside(run, now, reason)
                 self.store.replace_run(
                     transition(
                         run,
@@ -558,9 +554,9 @@ class Executor(ThreadOps):
         await self._wait_for_blocking_nodes(run_id)
         run = self.store.runs.get(run_id)
         if run is not None and run.phase == "running":
-            # cancelled from outside the executor (loop shutdown): keep what it did
-            run = self.store.replace_run(_stopped_by_shutdown(run, self.clock()))
-            self.abandon("the event loop running the nbruns server is shutting down")
+            # cancelled from outside the executor (loop teardown): keep what it did
+            run = self.store.replace_run(_stopped_from_outside(run, self.clock(), LOOP_TEARDOWN))
+            self.stop_all(LOOP_TEARDOWN)
         action = run.cancel_action if run is not None else "rollback"
         graph = self.graphs.get(run.graph_id) if run is not None else None
         if action == "rollback" and thread_id in self.store.threads:
@@ -669,20 +665,16 @@ class Executor(ThreadOps):
 
     async def aclose(self, reason: str = "the nbruns server shut down") -> None:
         """Interrupt every run with `reason`, await every task, then refuse new runs."""
-        self._stop_everything(reason)
+        self.stop_all(reason)
         while self._tasks:
             await asyncio.wait(list(self._tasks))
         if self._pool is not None and self._pool_owned:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def abandon(self, reason: str) -> None:
-        """The loop is being torn down without `aclose` (say, `asyncio.run` returning
-        while a server lives on its loop), so it is cancelling the run tasks itself:
-        refuse new runs, end pending ones, stop running ones, start nothing more."""
-        if not self._closed:
-            self._stop_everything(reason)
-
-    def _stop_everything(self, reason: str) -> None:
+    def stop_all(self, reason: str) -> None:
+        """Refuse new runs, end pending ones and stop running ones with `reason`, start
+        nothing more. `aclose` then awaits them; on its own this is what a loop being
+        torn down gets (it cancels the run tasks itself). Repeating it changes nothing."""
         self._closed = True
         for timer in self._timers.values():
             timer.cancel()

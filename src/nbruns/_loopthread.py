@@ -56,6 +56,10 @@ class LoopHost:
         """True when called from the thread running the loop."""
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Stop scheduling onto the loop (and stop it, if it is nbruns's own)."""
+        raise NotImplementedError
+
     # -- scheduling -----------------------------------------------------------
 
     def submit(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
@@ -94,6 +98,17 @@ class LoopHost:
         except BaseException:
             future.cancel()
             raise
+
+    def call(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Call ``fn(*args)`` on the loop's thread and return its result: directly when
+        already there, else blocking the calling thread like :meth:`run`."""
+        if self.is_current():
+            return fn(*args)
+
+        async def call_there() -> _T:
+            return fn(*args)
+
+        return self.run(call_there())
 
     async def run_async(self, coro: Coroutine[Any, Any, _T]) -> _T:
         """Await ``coro`` running on the server loop, from any event loop.

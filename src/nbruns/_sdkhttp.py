@@ -80,6 +80,11 @@ class InlineJsonHttp(HttpClient):
         response = await self.client.request(
             method, path, headers=request_headers, content=content, params=params
         )
+        return await self._answer(response, on_response)
+
+    @staticmethod
+    async def _answer(response: httpx.Response, on_response: OnResponse) -> Any:
+        """The SDK's tail of every call: the hook, its typed error, the decoded body."""
         if on_response:
             on_response(response)
         await _araise_for_status_typed(response)
@@ -94,10 +99,7 @@ class InlineJsonHttp(HttpClient):
         on_response: OnResponse = None,
     ) -> Any:
         response = await self.client.get(path, params=params, headers=headers)
-        if on_response:
-            on_response(response)
-        await _araise_for_status_typed(response)
-        return await _decode(response)
+        return await self._answer(response, on_response)
 
     post = _sending("POST")
     put = _sending("PUT")

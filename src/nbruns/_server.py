@@ -30,9 +30,9 @@ from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from ._api import create_app
 from ._durable import Durable, open_durable
-from ._executor import Executor
+from ._executor import LOOP_TEARDOWN, Executor
 from ._httpclient import InProcessAsyncClient, InProcessClient
-from ._loopthread import CallerLoop, LoopThread
+from ._loopthread import CallerLoop, LoopHost, LoopThread
 from ._sdkhttp import with_inline_json
 from ._transport import AsyncBridgeTransport, SyncBridgeTransport
 
@@ -42,7 +42,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5, read=300, write=300, pool=5)
 _BASE_URL = "http://nbruns"
 LoopChoice = Literal["thread", "current"]
 _LOOP_CHOICES = ("thread", "current")
-_LOOP_CLOSED = "the event loop running the nbruns server is shutting down"
 
 
 def _builtin_graphs() -> dict[str, Any]:
@@ -72,7 +71,7 @@ class Server:
         loop: LoopChoice = "thread",
     ) -> None:
         _check_loop_choice(loop, path)
-        self._loop: LoopThread | CallerLoop = LoopThread() if loop == "thread" else CallerLoop()
+        self._loop: LoopHost = LoopThread() if loop == "thread" else CallerLoop()
         self.loop_choice: LoopChoice = loop
         self.path = None if path is None else os.fspath(path)
         self._durable: Durable | None = None
@@ -97,15 +96,11 @@ class Server:
 
     def register(self, graphs: Mapping[str, Any]) -> None:
         """Add or replace graphs by id (each gets a system assistant of the same name)."""
-        if not graphs:
-            return
-        if self._loop.is_current():
-            self.executor.register_graphs(graphs)
-        else:
-            self._loop.run(_call(self.executor.register_graphs, graphs))
+        if graphs:
+            self._loop.call(self.executor.register_graphs, graphs)
 
     @property
-    def loop_thread(self) -> LoopThread | CallerLoop:
+    def loop_thread(self) -> LoopHost:
         """The loop the server runs on, with thread-safe ways to schedule onto it."""
         return self._loop
 
@@ -122,7 +117,7 @@ class Server:
         except asyncio.CancelledError:
             if not self._closed:
                 self._closed = True
-                self.executor.abandon(_LOOP_CLOSED)
+                self.executor.stop_all(LOOP_TEARDOWN)
             raise
 
     def client(self, *, timeout: httpx.Timeout | float | None = None) -> LangGraphClient:
@@ -197,10 +192,6 @@ class Server:
         state = "closed" if self.closed else "running"
         where = "" if self.loop_choice == "thread" else " loop='current'"
         return f"<nbruns.Server {state}{where} graphs={self.executor.graphs.ids()}>"
-
-
-async def _call(fn: Any, *args: Any) -> Any:
-    return fn(*args)
 
 
 _defaults: dict[str | None, Server] = {}
