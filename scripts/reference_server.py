@@ -40,6 +40,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VENV = ".ref"
 REQUIREMENTS = ("langgraph-cli[inmem]", "langgraph", "langchain-core")
+# their versions, refreshed on purpose by scripts/lock.sh
+CONSTRAINTS = REPO_ROOT / "constraints" / "reference.txt"
 # Modules that must import inside the venv for it to count as installed.
 _PROBE_MODULES = ("langgraph_api", "langgraph_runtime_inmem", "langgraph_cli", "langchain_core")
 
@@ -97,8 +99,13 @@ def ensure_venv(path: str | os.PathLike[str] = DEFAULT_VENV) -> Path:
         return venv
     if not _venv_python(venv).exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # pinned: the conformance suite compares against the reference version it was checked on
     subprocess.run(
-        [str(_venv_python(venv)), "-m", "pip", "install", "--quiet", *REQUIREMENTS],
+        [
+            str(_venv_python(venv)),
+            *("-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+            *("--constraint", str(CONSTRAINTS), *REQUIREMENTS),
+        ],
         check=True,
     )
     if not _venv_ready(venv):

@@ -14,7 +14,7 @@ from ._api_common import ApiBase, json_response, query_action, query_bool, query
 from ._core._lifecycle import ACTIVE
 from ._errors import Conflict, InvalidInput, NbrunsError
 from ._executor import NO_RUN_BODY, Executor, RunSpec
-from ._requests import CancelMany, RunCreate, parse
+from ._requests import CancelMany, RunCreate, parse, refuse_nonfinite
 from ._runstream import sse_frame
 from ._wire import run_json
 
@@ -70,8 +70,10 @@ class RunsApi(ApiBase):
         )
 
     async def run_batch(self, request: Request) -> Response:
+        body = await self.body(request) or b"[]"
+        refuse_nonfinite(body, "run batch")
         try:
-            raw = _serde.loads(await self.body(request) or b"[]")
+            raw = _serde.loads(body)
         except ValueError:
             raise InvalidInput(
                 "Invalid run batch: the body is not valid JSON; send a JSON list of run payloads"

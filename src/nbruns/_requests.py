@@ -7,10 +7,12 @@ detail names the field, what was wrong and what is allowed.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+import re
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import _serde
 from ._errors import InvalidInput
 from ._runspec import is_uuid
 from ._types import SUPPORTED_STREAM_MODES, StreamMode
@@ -30,15 +32,22 @@ __all__ = [
     "ThreadSearch",
     "describe",
     "parse",
+    "refuse_nonfinite",
 ]
 
 Json = dict[str, Any]
-M = TypeVar("M", bound=BaseModel)
 Breakpoints = Literal["*"] | list[str] | None
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
+    # Fields whose values reach LangGraph's checkpoints. Its serializer (msgpack) takes
+    # integers of 64 bits at most, so wider ones are refused here rather than failing the
+    # run later; everywhere else nbruns stores and returns them exactly.
+    checkpointed: ClassVar[tuple[str, ...]] = ()
+
+
+M = TypeVar("M", bound=_Body)
 
 
 def describe(error: ValidationError, what: str) -> str:
@@ -58,14 +67,51 @@ def describe(error: ValidationError, what: str) -> str:
     return f"Invalid {what}: " + "; ".join(problems)
 
 
+def refuse_nonfinite(raw: bytes, what: str) -> None:
+    """A 422 naming the field that holds a number JSON cannot carry back (see `find_nonfinite`)."""
+    found = _serde.find_nonfinite(raw)
+    if found is not None:
+        where, number = found
+        raise InvalidInput(
+            f"Invalid {what}: {where}: the number reads as {number}; numbers must fit a "
+            "64-bit float (at most about 1.8e308 in size), and NaN and Infinity are not JSON"
+        )
+
+
 def parse(model: type[M], raw: bytes, what: str) -> M:
     """Validate a raw JSON body; an empty body means an empty object."""
+    raw = raw or b"{}"
+    refuse_nonfinite(raw, what)
     try:
-        return model.model_validate_json(raw or b"{}")
+        body = model.model_validate_json(raw)
     except ValidationError as exc:
         raise InvalidInput(describe(exc, what)) from None
     except UnicodeDecodeError:
         raise InvalidInput(f"Invalid {what}: the body is not valid UTF-8 JSON") from None
+    # an integer wider than 64 bits has at least 19 digits: most bodies skip the walk
+    if body.checkpointed and _LONG_DIGITS.search(raw):
+        _refuse_wide_ints(body, what)
+    return body
+
+
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def _refuse_wide_ints(body: _Body, what: str) -> None:
+    for name in body.checkpointed:
+        value = getattr(body, name)
+        if isinstance(value, BaseModel):
+            value = value.model_dump()
+        found = _serde.find_wide_int(value, name)
+        if found is not None:
+            where, number = found
+            digits = str(number)
+            shown = digits if len(digits) <= 40 else f"{digits[:20]}… ({len(digits)} digits)"
+            raise InvalidInput(
+                f"Invalid {what}: {where}: {shown} does "
+                "not fit in 64 bits, and LangGraph's checkpoints store integers from -2**63 "
+                "to 2**64-1 only; send it as a string"
+            )
 
 
 class CommandBody(_Body):
@@ -75,6 +121,8 @@ class CommandBody(_Body):
 
 
 class RunCreate(_Body):
+    checkpointed = ("input", "command", "metadata", "config")
+
     assistant_id: str
     input: Json | list[Any] | str | int | float | bool | None = None
     command: CommandBody | None = None
@@ -150,6 +198,8 @@ class ThreadSearch(_Body):
 
 
 class AssistantCreate(_Body):
+    checkpointed = ("config",)  # its metadata and configurable go into every run's checkpoints
+
     graph_id: str
     assistant_id: str | None = None
     config: Json | None = None
@@ -161,6 +211,8 @@ class AssistantCreate(_Body):
 
 
 class AssistantPatch(_Body):
+    checkpointed = ("config",)
+
     graph_id: str | None = None
     config: Json | None = None
     context: Json | None = None
@@ -180,6 +232,8 @@ class AssistantSearch(_Body):
 
 
 class StateUpdate(_Body):
+    checkpointed = ("values",)
+
     values: Json | list[Any] | None = None
     as_node: str | None = None
     checkpoint_id: str | None = None

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 import pydantic_core
 
-__all__ = ["dumps", "dumps_state", "iso", "jsonable", "loads", "raw"]
+__all__ = [
+    "dumps",
+    "dumps_state",
+    "find_nonfinite",
+    "find_wide_int",
+    "iso",
+    "jsonable",
+    "loads",
+    "raw",
+]
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+# orjson encodes integers in this range only; JSON itself has no limit
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 
 
 def _default(obj: Any) -> Any:
@@ -45,7 +57,26 @@ def _default(obj: Any) -> Any:
 
 def dumps(obj: Any) -> bytes:
     """JSON bytes of API bodies: plain data, where orjson is fastest."""
-    return orjson.dumps(obj, default=_default, option=_OPTIONS)
+    try:
+        return orjson.dumps(obj, default=_default, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        # integers beyond 64 bits: orjson refuses them, so they go out as pre-encoded
+        # digits, exactly as they came in (only this rare body pays for the walk)
+        return orjson.dumps(_exact_ints(obj), default=_default_exact, option=_OPTIONS)
+
+
+def _exact_ints(obj: Any) -> Any:
+    if isinstance(obj, int) and not _INT_MIN <= obj <= _INT_MAX:
+        return orjson.Fragment(str(obj).encode())
+    if isinstance(obj, dict):
+        return {k: _exact_ints(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_exact_ints(v) for v in obj]
+    return obj
+
+
+def _default_exact(obj: Any) -> Any:
+    return _exact_ints(_default(obj))
 
 
 def dumps_state(obj: Any) -> bytes:
@@ -63,12 +94,58 @@ def raw(data: bytes) -> orjson.Fragment:
 
 
 def loads(data: bytes | str) -> Any:
-    return orjson.loads(data)
+    """Parse JSON keeping every integer exact (orjson turns those beyond 64 bits into floats)."""
+    return pydantic_core.from_json(data)
 
 
 def jsonable(obj: Any) -> Any:
     """`obj` as plain JSON types (used where values are kept for later, like join bodies)."""
-    return orjson.loads(dumps(obj))
+    return loads(dumps(obj))
+
+
+def find_nonfinite(data: bytes) -> tuple[str, float] | None:
+    """Where a JSON body holds a number no JSON encoder can give back, and that number.
+
+    Numbers beyond a double's range (``1e400``) and the ``NaN``/``Infinity`` extensions
+    parse as inf or nan; sent back they would silently become ``null``. orjson refuses
+    them while parsing, which makes the common case (none) a ~2 µs check.
+    """
+    try:
+        orjson.loads(data)
+        return None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        value = pydantic_core.from_json(data)
+    except ValueError:
+        return None  # not JSON at all: the caller's own parse says so
+    return _nonfinite_in(value, "")
+
+
+def find_wide_int(value: Any, where: str) -> tuple[str, int] | None:
+    """Where `value` holds an integer outside 64 bits (the range LangGraph's checkpoint
+    serializer takes), and that integer."""
+    return _find(value, where, lambda v: isinstance(v, int) and not _INT_MIN <= v <= _INT_MAX)
+
+
+def _nonfinite_in(value: Any, where: str) -> tuple[str, float] | None:
+    return _find(value, where, lambda v: isinstance(v, float) and not math.isfinite(v))
+
+
+def _find(value: Any, where: str, hit: Callable[[Any], bool]) -> tuple[str, Any] | None:
+    """The first value `hit` accepts in nested dicts and lists, with its dotted path."""
+    if hit(value):
+        return where or "body", value
+    items: Any = ()
+    if isinstance(value, dict):
+        items = ((f"{where}.{k}" if where else str(k), v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    for path, item in items:
+        found = _find(item, path, hit)
+        if found is not None:
+            return found
+    return None
 
 
 def iso(ts: float | None) -> str | None:

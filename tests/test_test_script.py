@@ -1,0 +1,73 @@
+"""scripts/test.sh runs every stage even when one fails, reports each, and fails overall.
+
+The stages' commands are replaced by a stand-in `python` on PATH that records its
+arguments and fails the pytest stage, so this checks the script's own control flow in
+a second, without installing or running anything.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FAKE_PYTHON = """#!/bin/sh
+echo "$*" >> "$CALLS"
+case "$*" in
+  "-m pytest tests"*) exit 3 ;;
+esac
+exit 0
+"""
+
+
+def run_script(tmp_path: Path, fail_install: bool = False) -> tuple[int, str, list[str]]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    python = bin_dir / "python"
+    script = FAKE_PYTHON
+    if fail_install:
+        script = script.replace('case "$*" in', 'case "$*" in\n  "-m pip install"*) exit 4 ;;')
+    python.write_text(script)
+    python.chmod(0o755)
+    chromium = bin_dir / "chromium"
+    chromium.write_text("#!/bin/sh\nexit 0\n")
+    chromium.chmod(0o755)
+    calls = tmp_path / "calls"
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "CALLS": str(calls),
+        "NBRUNS_ALLOW_NO_VENV": "1",
+    }
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "test.sh"), "-k", "nothing"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    recorded = calls.read_text().splitlines() if calls.exists() else []
+    return done.returncode, done.stdout, recorded
+
+
+def test_a_failing_stage_does_not_hide_the_later_ones(tmp_path: Path) -> None:
+    status, out, calls = run_script(tmp_path)
+    assert status == 1
+    modules = [c for c in calls if c.startswith("-m ")]
+    assert [c.split()[1] for c in modules] == ["pip", "ruff", "mypy", "pytest", "pytest"]
+    assert modules[3] == "-m pytest tests -k nothing"  # arguments go to the pytest stage
+    assert "--nbval" in modules[4]  # the notebooks ran after pytest failed
+    report = out[out.index("=== scripts/test.sh stages") :]
+    for name, word in [("ruff", "ok"), ("mypy", "ok"), ("pytest", "FAILED"), ("notebooks", "ok")]:
+        assert any(line.split()[:2] == [name, word] for line in report.splitlines()), report
+    assert "(exit 3)" in report
+    assert "some stages FAILED" in report
+
+
+def test_a_failed_install_stops_before_the_tests(tmp_path: Path) -> None:
+    status, out, calls = run_script(tmp_path, fail_install=True)
+    assert status == 1
+    assert [c.split()[1] for c in calls if c.startswith("-m ")] == ["pip"]
+    assert "install    FAILED" in out
