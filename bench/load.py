@@ -95,7 +95,7 @@ class Server:
         cmd = [
             sys.executable,
             "-m",
-            "nbruns._cli",
+            "nbruns",
             "serve",
             "--config",
             str(APP_CONFIG),

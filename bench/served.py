@@ -123,7 +123,7 @@ DRIVER_TIMEOUT_S = 600.0  # whole request, join included
 
 
 class NbrunsServer:
-    """`python -m nbruns._cli serve` as a subprocess in its own session."""
+    """`python -m nbruns serve` as a subprocess in its own session."""
 
     def __init__(self, config: Path, profile: str | None, logdir: Path) -> None:
         self.port = reference_server.free_port()
@@ -133,9 +133,9 @@ class NbrunsServer:
         prefix = [sys.executable]
         if profile:
             prefix += ["-m", "cProfile", "-o", str(Path(profile).resolve())]
-            prefix += ["-m", "nbruns._cli"]
+            prefix += ["-m", "nbruns"]
         else:
-            prefix += ["-m", "nbruns._cli"]
+            prefix += ["-m", "nbruns"]
         self.cmd = [
             *prefix,
             "serve",

@@ -9,7 +9,7 @@ from typing import Any
 from langgraph.graph import START, StateGraph
 from typing_extensions import TypedDict
 
-from nbruns._checkpoints import NbrunsMemorySaver
+from nbruns._persistence._checkpoints import NbrunsMemorySaver
 
 
 class Count(TypedDict, total=False):

@@ -28,4 +28,4 @@ def test_playground_is_imported_lazily() -> None:
     import sys
 
     assert nbruns.Playground.__name__ == "Playground"
-    assert "nbruns.widgets" in sys.modules
+    assert "nbruns.views.widgets" in sys.modules

@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from nbruns._httpclient import InProcessAsyncClient, InProcessClient
-from nbruns._loopthread import LoopThread
-from nbruns._transport import AsyncBridgeTransport, SyncBridgeTransport
+from nbruns._inprocess._httpclient import InProcessAsyncClient, InProcessClient
+from nbruns._inprocess._loops import LoopThread
+from nbruns._inprocess._transport import AsyncBridgeTransport, SyncBridgeTransport
 
 BASE = "http://nbruns.test"
 WAIT = 10.0  # upper bound when waiting for a state; never used to establish ordering
@@ -646,11 +646,11 @@ async def test_starlette_route_exception_is_500_and_logged(
     # Starlette's ServerErrorMiddleware sends a complete 500 *before* re-raising,
     # so the caller gets the 500 (as over a real connection) and the exception
     # is logged on the server side.
-    caplog.set_level(logging.ERROR, logger="nbruns._transport")
+    caplog.set_level(logging.ERROR, logger="nbruns._inprocess._transport")
     response = await aclient.get("/boom")
     assert response.status_code == 500
     assert pending_server_tasks(loop_thread) == []
-    [record] = [r for r in caplog.records if r.name == "nbruns._transport"]
+    [record] = [r for r in caplog.records if r.name == "nbruns._inprocess._transport"]
     assert record.exc_info is not None and isinstance(record.exc_info[1], Boom)
 
 

@@ -14,9 +14,15 @@ Layout, importing one way only (tests/test_layering.py checks it):
 
 from typing import Any as _Any
 
-from ._server import Server, default_server, get_client, get_sync_client
-from ._timeline_svg import TimelineSVG, render_timeline, timeline
-from .frames import history_frame, messages_frame, messages_frame_for, runs_frame, timeline_frame
+from ._inprocess._server import Server, default_server, get_client, get_sync_client
+from .views._timeline import TimelineSVG, render_timeline, timeline
+from .views.frames import (
+    history_frame,
+    messages_frame,
+    messages_frame_for,
+    runs_frame,
+    timeline_frame,
+)
 
 __all__ = [
     "Playground",
@@ -37,7 +43,7 @@ __all__ = [
 
 def __getattr__(name: str) -> _Any:
     if name == "Playground":  # ipywidgets is the optional "views" extra: imported on first use
-        from .widgets import Playground
+        from .views.widgets import Playground
 
         return Playground
     raise AttributeError(f"module 'nbruns' has no attribute {name!r}")

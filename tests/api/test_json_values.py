@@ -126,7 +126,7 @@ async def test_metadata_survives_a_restart_exactly(tmp_path: Path, width: int) -
 
 
 def test_encoder_is_exact_and_leaves_64_bit_values_on_the_fast_path() -> None:
-    from nbruns import _serde
+    from nbruns._engine import _serde
 
     assert (
         _serde.dumps({"a": [2**64 - 1, -(2**63)]})

@@ -92,7 +92,7 @@ def _reference_module() -> Any:
 @contextlib.contextmanager
 def _inprocess() -> Iterator[Target]:
     import nbruns
-    from nbruns._cli import load_graphs
+    from nbruns._served._cli import load_graphs
 
     server = nbruns.Server(graphs=load_graphs(APP_CONFIG))
     try:
@@ -108,7 +108,7 @@ def _served() -> Iterator[Target]:
     cmd = [
         sys.executable,
         "-m",
-        "nbruns._cli",
+        "nbruns",
         "serve",
         "--config",
         str(APP_CONFIG),

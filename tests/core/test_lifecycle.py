@@ -6,6 +6,7 @@ from typing import Any, get_args
 
 import pytest
 
+from nbruns._core._errors import InvalidTransition
 from nbruns._core._lifecycle import (
     ACTIVE,
     INFLIGHT,
@@ -15,7 +16,6 @@ from nbruns._core._lifecycle import (
     transition,
 )
 from nbruns._core._records import Head, RunPhase, RunRecord
-from nbruns._errors import InvalidTransition
 
 PHASES: tuple[RunPhase, ...] = get_args(RunPhase)
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from nbruns._core._errors import Conflict, NotFound
 from nbruns._core._records import AssistantRecord, Head, RunPhase, RunRecord, ThreadRecord
 from nbruns._core._store import MemoryStore, matches
-from nbruns._errors import Conflict, NotFound
 
 
 def thread(thread_id: str, at: float, **extra: Any) -> ThreadRecord:

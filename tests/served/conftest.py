@@ -1,6 +1,6 @@
 """Served-mode helpers: real `nbruns serve` subprocesses on free loopback ports.
 
-`serve(...)` (the fixture) starts `python -m nbruns._cli serve --config
+`serve(...)` (the fixture) starts `python -m nbruns serve --config
 tests/served/app/langgraph.json --port <free>` with any extra flags, waits until
 `/ok` answers, and returns a `Served` handle. Every process a test started is
 stopped at teardown (SIGINT, then SIGKILL after a bound) and always reaped.
@@ -46,7 +46,7 @@ class Served:
         self.cmd = [
             sys.executable,
             "-m",
-            "nbruns._cli",
+            "nbruns",
             "serve",
             "--config",
             str(APP_CONFIG),
@@ -161,7 +161,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
 
 def openapi_route_app(**build_kwargs: Any) -> Any:
     """`build_app(...)` on the test graphs (it serves `GET /openapi.json`)."""
-    from nbruns._cli import build_app, load_graphs
+    from nbruns._served._cli import build_app, load_graphs
 
     return build_app(load_graphs(APP_CONFIG), **build_kwargs)
 

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document (`nbruns._openapi`): valid, complete, and true to real answers.
+"""The OpenAPI 3.1 document (`nbruns._api._openapi`): valid, complete, and true to real answers.
 
 The app is `build_app` on the served-test graphs with `GET /openapi.json` (added
 by the `make_openapi_app` fixture until `create_app` serves it), driven in-process
@@ -15,9 +15,9 @@ import pytest
 from openapi_spec_validator import validate
 from starlette.testclient import TestClient
 
-from nbruns._cli import build_app, load_graphs
-from nbruns._openapi import _OPERATIONS, openapi_document
-from nbruns._types import SUPPORTED_STREAM_MODES
+from nbruns._api._openapi import _OPERATIONS, openapi_document
+from nbruns._core._types import SUPPORTED_STREAM_MODES
+from nbruns._served._cli import build_app, load_graphs
 
 GRAPHS = ["agent", "reply", "slow"]
 

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from nbruns import _requests
-from nbruns._cli import build_app, load_graphs
+from nbruns._served._cli import build_app, load_graphs
 
 APP_CONFIG = Path(__file__).resolve().parent / "app" / "langgraph.json"
 KEY = "s3cret-key"
@@ -83,7 +83,7 @@ def outward_address() -> str | None:
 
 def test_default_host_is_loopback_in_help() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "nbruns._cli", "serve", "--help"],
+        [sys.executable, "-m", "nbruns", "serve", "--help"],
         capture_output=True,
         text=True,
         timeout=60,

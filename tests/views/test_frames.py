@@ -13,7 +13,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError
 
 import nbruns
-from nbruns.frames import (
+from nbruns.views.frames import (
     HISTORY_COLUMNS,
     MESSAGE_COLUMNS,
     RUN_COLUMNS,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from nbruns._timeline_svg import STATUS_COLOURS, TimelineSVG, build, render_timeline
+from nbruns.views._timeline import STATUS_COLOURS, TimelineSVG, build, render_timeline
 
 T0 = datetime(2024, 6, 5, 19, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import nbruns
-from nbruns.widgets import Playground
+from nbruns.views.widgets import Playground
 
 REJECTED = (
     "rejected (409): Thread is already running a task. "

@@ -14,9 +14,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._errors import InvalidTransition
-from .._types import RunStatus, ThreadStatus
+from ._errors import InvalidTransition
 from ._records import Head, RunPhase, RunRecord
+from ._types import RunStatus, ThreadStatus
 
 __all__ = [
     "ACTIVE",

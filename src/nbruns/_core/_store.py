@@ -13,10 +13,10 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .._errors import Conflict, NotFound
-from .._types import ThreadStatus
+from ._errors import Conflict, NotFound
 from ._lifecycle import ACTIVE, INFLIGHT, public_status, thread_status
 from ._records import AssistantRecord, Head, RunRecord, ThreadRecord, TimelineEvent
+from ._types import ThreadStatus
 
 __all__ = ["MemoryStore", "matches"]
 

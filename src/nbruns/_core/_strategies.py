@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .._types import MultitaskStrategy
 from ._records import RunRecord
+from ._types import MultitaskStrategy
 
 __all__ = ["REJECT_DETAIL", "Decision", "Enqueue", "Reject", "Supersede", "decide"]
 

@@ -9,13 +9,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from . import _serde
-from ._api_common import ApiBase, json_response, query_action, query_bool, query_int
-from ._core._lifecycle import ACTIVE
-from ._errors import Conflict, InvalidInput, NbrunsError
-from ._executor import NO_RUN_BODY, Executor, RunSpec
+from .._core._errors import Conflict, InvalidInput, NbrunsError
+from .._core._lifecycle import ACTIVE
+from .._engine import _serde
+from .._engine._executor import NO_RUN_BODY, Executor, RunSpec
+from ._http import ApiBase, json_response, query_action, query_bool, query_int
 from ._requests import CancelMany, RunCreate, parse, refuse_nonfinite
-from ._runstream import sse_frame
+from ._sse import sse_frame
 from ._wire import run_json
 
 __all__ = ["RunsApi"]

@@ -24,6 +24,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .._core._types import (
+    CANCEL_ACTIONS,
+    MULTITASK_STRATEGIES,
+    STREAM_MODES,
+    SUPPORTED_STREAM_MODES,
+)
 from ._requests import (
     AssistantCreate,
     AssistantPatch,
@@ -36,12 +42,6 @@ from ._requests import (
     ThreadCreate,
     ThreadPatch,
     ThreadSearch,
-)
-from ._types import (
-    CANCEL_ACTIONS,
-    MULTITASK_STRATEGIES,
-    STREAM_MODES,
-    SUPPORTED_STREAM_MODES,
 )
 
 __all__ = ["dist_version", "openapi_document"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import _serde
-from ._core._lifecycle import public_status, thread_status
-from ._core._records import AssistantRecord, RunRecord, ThreadRecord, TimelineEvent
-from ._core._store import MemoryStore
+from .._core._lifecycle import public_status, thread_status
+from .._core._records import AssistantRecord, RunRecord, ThreadRecord, TimelineEvent
+from .._core._store import MemoryStore
+from .._engine import _serde
 
 __all__ = [
     "assistant_json",

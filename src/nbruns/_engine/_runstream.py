@@ -8,12 +8,7 @@ from typing import Any
 
 from . import _serde
 
-__all__ = ["RunStream", "sse_frame"]
-
-
-def sse_frame(event: str, data: bytes, event_id: int | None = None) -> bytes:
-    head = b"" if event_id is None else b"id: %d\n" % event_id
-    return head + b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"
+__all__ = ["RunStream"]
 
 
 class RunStream:

@@ -15,8 +15,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ._core._records import AssistantRecord, Head, RunRecord, ThreadRecord, TimelineEvent
-from ._core._store import MemoryStore
+from .._core._records import AssistantRecord, Head, RunRecord, ThreadRecord, TimelineEvent
+from .._core._store import MemoryStore
 
 __all__ = ["Durable", "DurableStore", "open_durable"]
 

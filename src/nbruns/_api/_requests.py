@@ -12,10 +12,10 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import _serde
-from ._errors import InvalidInput
-from ._runspec import is_uuid
-from ._types import SUPPORTED_STREAM_MODES, StreamMode
+from .._core._errors import InvalidInput
+from .._core._types import SUPPORTED_STREAM_MODES, StreamMode
+from .._engine import _serde
+from .._engine._runspec import is_uuid
 
 __all__ = [
     "AssistantCreate",

@@ -24,6 +24,7 @@ from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
 
+from ._read import fetch_events, fetch_runs
 from ._svg import (
     ARROW,
     DEFS,
@@ -42,7 +43,6 @@ from ._svg import (
     title,
 )
 from ._timeline_data import Bar, TimelineData
-from ._viewdata import fetch_events, fetch_runs
 
 __all__ = ["STATUS_COLOURS", "TimelineSVG", "build", "render_timeline", "timeline"]
 

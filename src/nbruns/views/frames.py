@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph_sdk.client import LangGraphClient
 
-from ._viewdata import fetch_events, fetch_history, fetch_runs
+from ._read import fetch_events, fetch_history, fetch_runs
 
 if TYPE_CHECKING:
     import pandas as pd

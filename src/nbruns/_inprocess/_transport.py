@@ -6,7 +6,7 @@ all at once at the end and endless streams hang. It also cannot serve a
 synchronous ``httpx.Client`` at all.
 
 The bridge runs every request as one task on the nbruns server loop (a
-:class:`~nbruns._loopthread.LoopThread`) and hands the ASGI response messages
+:class:`~nbruns._inprocess._loops.LoopThread`) and hands the ASGI response messages
 back to the caller as soon as the app sends them:
 
 * to an async caller through an ``asyncio.Queue`` living on the caller's loop,
@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from nbruns._loopthread import LoopHost
+from nbruns._inprocess._loops import LoopHost
 
 __all__ = ["AsyncBridgeTransport", "SyncBridgeTransport"]
 

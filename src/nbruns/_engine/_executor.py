@@ -18,18 +18,18 @@ from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._core._errors import BadRequest, Conflict, InvalidInput, NotFound
+from .._core._lifecycle import ACTIVE, INFLIGHT, public_status, transition
+from .._core._records import AssistantRecord, Head, RunPhase, RunRecord, ThreadRecord
+from .._core._store import MemoryStore
+from .._core._strategies import Reject, Supersede, decide
+from .._persistence._checkpoints import Mark, NbrunsMemorySaver, NbrunsSqliteSaver
 from . import _serde
-from ._checkpoints import Mark, NbrunsMemorySaver, NbrunsSqliteSaver
-from ._core._lifecycle import ACTIVE, INFLIGHT, public_status, transition
-from ._core._records import AssistantRecord, Head, RunPhase, RunRecord, ThreadRecord
-from ._core._store import MemoryStore
-from ._core._strategies import Reject, Supersede, decide
 from ._drive import drive, error_body
-from ._errors import BadRequest, Conflict, InvalidInput, NotFound
 from ._graphs import GraphRegistry
 from ._runspec import RunSpec, assistant_id_for_graph, is_uuid, run_kwargs
 from ._runstream import RunStream
-from ._threads import ThreadOps
+from ._thread_ops import ThreadOps
 
 __all__ = ["LOOP_TEARDOWN", "NO_RUN_BODY", "Executor", "RunSpec"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ._viewdata import parse_time
+from ._read import parse_time
 
 __all__ = ["Bar", "TimelineData"]
 

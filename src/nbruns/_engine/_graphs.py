@@ -9,7 +9,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
-from ._errors import NotFound
+from .._core._errors import NotFound
 
 __all__ = ["GraphRegistry", "as_pregel"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from langgraph.types import Command
 
-from ._core._records import RunRecord
+from .._core._records import RunRecord
 from ._runstream import RunStream
 
 __all__ = ["drive", "error_body"]

@@ -28,11 +28,11 @@ from typing import Any, Literal
 import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
-from ._api import create_app
-from ._durable import Durable, open_durable
-from ._executor import LOOP_TEARDOWN, Executor
+from .._api._app import create_app
+from .._engine._executor import LOOP_TEARDOWN, Executor
+from .._persistence._durable import Durable, open_durable
 from ._httpclient import InProcessAsyncClient, InProcessClient
-from ._loopthread import CallerLoop, LoopHost, LoopThread
+from ._loops import CallerLoop, LoopHost, LoopThread
 from ._sdkhttp import with_inline_json
 from ._transport import AsyncBridgeTransport, SyncBridgeTransport
 
@@ -45,7 +45,7 @@ _LOOP_CHOICES = ("thread", "current")
 
 
 def _builtin_graphs() -> dict[str, Any]:
-    from .demo import agent
+    from ..demo import agent
 
     return {"agent": agent}
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from ._api import create_app
-from ._executor import Executor
+from .._api._app import create_app
+from .._engine._executor import Executor
 
 __all__ = ["build_app", "load_graphs", "main"]
 
@@ -74,8 +74,8 @@ def build_app(
 
     With `db`, assistants, threads, runs and checkpoints live in that SQLite file.
     """
-    from ._durable import open_durable
-    from .demo import agent
+    from .._persistence._durable import open_durable
+    from ..demo import agent
 
     executor = Executor(run_timeout=run_timeout)
 

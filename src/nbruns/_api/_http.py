@@ -8,10 +8,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import _serde
-from ._errors import InvalidInput, PayloadTooLarge
-from ._executor import Executor
-from ._types import CANCEL_ACTIONS
+from .._core._errors import InvalidInput, PayloadTooLarge
+from .._core._types import CANCEL_ACTIONS
+from .._engine import _serde
+from .._engine._executor import Executor
 
 __all__ = ["ApiBase", "error_response", "json_response", "query_action", "query_bool", "query_int"]
 

@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import _serde
-from ._api_common import error_response, json_response, query_bool, query_int
-from ._api_runs import RunsApi
-from ._core._lifecycle import public_status
-from ._errors import InvalidInput, NbrunsError, Unauthorized
-from ._executor import Executor
+from .._core._errors import InvalidInput, NbrunsError, Unauthorized
+from .._core._lifecycle import public_status
+from .._engine import _serde
+from .._engine._executor import Executor
+from .._engine._runspec import is_uuid
+from ._http import error_response, json_response, query_bool, query_int
 from ._openapi import dist_version, openapi_document
 from ._requests import (
     AssistantCreate,
@@ -36,7 +36,7 @@ from ._requests import (
     ThreadSearch,
     parse,
 )
-from ._runspec import is_uuid
+from ._runs import RunsApi
 from ._wire import (
     assistant_json,
     empty_state_json,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._core._records import AssistantRecord, ThreadRecord
+from .._core._records import AssistantRecord, ThreadRecord
 
 __all__ = ["RunSpec", "assistant_id_for_graph", "is_uuid", "run_kwargs", "thread_config"]
 

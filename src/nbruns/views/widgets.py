@@ -25,8 +25,8 @@ import ipywidgets as w
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import MultitaskStrategy
 
-from ._timeline_svg import render_timeline
-from ._viewdata import fetch_events, fetch_runs
+from ._read import fetch_events, fetch_runs
+from ._timeline import render_timeline
 from .frames import messages_frame_for, runs_to_frame
 
 __all__ = ["STRATEGIES", "Playground"]
@@ -109,7 +109,7 @@ class Playground:
         self, client: LangGraphClient | None = None, *, graph: str = "agent", width: int = 720
     ) -> None:
         if client is None:  # the public default: an SDK client on this process's server
-            from . import get_client
+            from .._inprocess._server import get_client
 
             client = get_client()
         self.client, self.graph, self.width = client, graph, width

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from .._core._errors import Conflict, InvalidInput, NotFound
+from .._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
+from .._core._store import MemoryStore
 from . import _serde
-from ._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
-from ._core._store import MemoryStore
-from ._errors import Conflict, InvalidInput, NotFound
 from ._graphs import GraphRegistry
 from ._runspec import assistant_id_for_graph, thread_config
 
