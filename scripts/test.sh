@@ -47,20 +47,20 @@ if ! in_env && [ -z "${CONDA_PREFIX:-}" ] && [ -z "${NBRUNS_ALLOW_NO_VENV:-}" ];
     exit 2
 fi
 
-chromium() {  # Debian's chromium for the browser test (Playwright cannot download its own here)
+ensure_chromium() {  # Debian's chromium for the browser test (Playwright cannot fetch its own here)
     command -v chromium >/dev/null 2>&1 && return 0
     as_root apt-get update -qq &&
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
-install() {
+install_nbruns() {
     # PIP_CONSTRAINT also reaches pip's isolated build environment (setuptools)
     PIP_CONSTRAINT=constraints/test.txt python -m pip install -q --disable-pip-version-check \
         -e ".[test]"
 }
 
 # Without these two nothing else can run: stop here, saying which one failed.
-if ! stage chromium chromium || ! stage install install; then
+if ! stage chromium ensure_chromium || ! stage install install_nbruns; then
     report
     exit 1
 fi

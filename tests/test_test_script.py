@@ -8,10 +8,12 @@ a second, without installing or running anything.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+BASH = shutil.which("bash") or "/bin/bash"
 FAKE_PYTHON = """#!/bin/sh
 echo "$*" >> "$CALLS"
 case "$*" in
@@ -21,27 +23,42 @@ exit 0
 """
 
 
-def run_script(tmp_path: Path, fail_install: bool = False) -> tuple[int, str, list[str]]:
+def run_script(
+    tmp_path: Path, fail_install: bool = False, have_chromium: bool = True
+) -> tuple[int, str, list[str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
+    # only the stand-ins and the few real tools the script needs: no real chromium on PATH
+    for tool in ("id", "env", "sh", "chmod"):
+        real = shutil.which(tool)
+        assert real is not None
+        (bin_dir / tool).symlink_to(real)
+    apt = bin_dir / "apt-get"
+    apt.write_text(
+        f'#!/bin/sh\necho "apt-get $*" >> "$CALLS"\n'
+        f'case "$*" in *install*) printf "#!/bin/sh\\n" > {bin_dir}/chromium; '
+        f"chmod +x {bin_dir}/chromium ;; esac\n"
+    )
+    apt.chmod(0o755)
     python = bin_dir / "python"
     script = FAKE_PYTHON
     if fail_install:
         script = script.replace('case "$*" in', 'case "$*" in\n  "-m pip install"*) exit 4 ;;')
     python.write_text(script)
     python.chmod(0o755)
-    chromium = bin_dir / "chromium"
-    chromium.write_text("#!/bin/sh\nexit 0\n")
-    chromium.chmod(0o755)
+    if have_chromium:
+        chromium = bin_dir / "chromium"
+        chromium.write_text("#!/bin/sh\nexit 0\n")
+        chromium.chmod(0o755)
     calls = tmp_path / "calls"
     env = {
         **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PATH": str(bin_dir),
         "CALLS": str(calls),
         "NBRUNS_ALLOW_NO_VENV": "1",
     }
     done = subprocess.run(
-        ["bash", str(REPO / "scripts" / "test.sh"), "-k", "nothing"],
+        [BASH, str(REPO / "scripts" / "test.sh"), "-k", "nothing"],
         env=env,
         capture_output=True,
         text=True,
@@ -71,3 +88,13 @@ def test_a_failed_install_stops_before_the_tests(tmp_path: Path) -> None:
     assert status == 1
     assert [c.split()[1] for c in calls if c.startswith("-m ")] == ["pip"]
     assert "install    FAILED" in out
+
+
+def test_chromium_is_installed_when_missing(tmp_path: Path) -> None:
+    status, out, calls = run_script(tmp_path, have_chromium=False)
+    assert status == 1  # the stand-in pytest stage fails, as above
+    apt = [c for c in calls if c.startswith("apt-get")]
+    assert apt[0] == "apt-get update -qq"
+    assert apt[1].startswith("apt-get install") and apt[1].endswith("chromium")
+    assert (tmp_path / "bin" / "chromium").exists()
+    assert any(line.split()[:2] == ["chromium", "ok"] for line in out.splitlines())
