@@ -29,3 +29,20 @@ def test_playground_is_imported_lazily() -> None:
 
     assert nbruns.Playground.__name__ == "Playground"
     assert "nbruns.views.widgets" in sys.modules
+
+
+def test_views_subpackage_is_explicit_too() -> None:
+    import types
+
+    import nbruns.views as views
+
+    public = {
+        n
+        for n in dir(views)
+        if not n.startswith("_") and not isinstance(getattr(views, n), types.ModuleType)
+    }
+    assert views.__all__ == sorted(views.__all__)
+    assert set(views.__all__) == public | {"Playground"}
+    # the top level re-exports the same objects
+    for name in views.__all__:
+        assert getattr(nbruns, name) is getattr(views, name)

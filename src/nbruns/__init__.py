@@ -1,26 +1,32 @@
 """nbruns: LangGraph's double-texting run server, inside your Jupyter kernel.
 
-Layout, importing one way only (tests/test_layering.py checks it):
+Layout: one folder per layer, importing one way only, downwards
+(tests/test_layering.py checks every import; docs/architecture.md draws it):
 
-- `_core/`     pure and synchronous: records, the run lifecycle, strategy
-               decisions, the store. Standard library only.
-- `_executor`  asyncio: carries the core's decisions out, owns every task.
-- `_api`       HTTP routes mapped onto the executor (Starlette), shared by the
-               in-process client (`_transport`) and `nbruns serve`.
-- `_server`    the in-process server on its own loop thread; `get_client()`.
-- views        `frames`, `timeline`, `Playground`: read through the SDK client
-               only, so they work against any LangGraph API server too.
+- `_core/`        pure and synchronous, standard library only: records, the run
+                  lifecycle table, strategy decisions, the store, wire vocabulary, errors.
+- `_persistence/` LangGraph's checkpoint savers with nbruns's extras; the SQLite store.
+- `_engine/`      asyncio: the executor carries the core's decisions out and owns
+                  every task; graph driving, run streams, the graph registry, JSON.
+- `_api/`         HTTP: one declaration per endpoint mapped onto the engine (Starlette).
+- `_compose`      the composition root: builds storage, engine and app for both modes.
+- `_inprocess/`   the server on a loop in this process behind the SDK client: `get_client()`.
+- `_served/`      `nbruns serve`: the same app over HTTP with uvicorn.
+- `views/`        frames, timeline, Playground: read through the SDK client only, so
+                  they work against any LangGraph API server too.
 """
 
 from typing import Any as _Any
 
 from ._inprocess._server import Server, default_server, get_client, get_sync_client
-from .views._timeline import TimelineSVG, render_timeline, timeline
-from .views.frames import (
+from .views import (
+    TimelineSVG,
     history_frame,
     messages_frame,
     messages_frame_for,
+    render_timeline,
     runs_frame,
+    timeline,
     timeline_frame,
 )
 
