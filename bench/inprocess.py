@@ -1,6 +1,6 @@
 """In-process benchmark: nbruns through the official SDK client vs plain LangGraph.
 
-    python bench/inprocess.py [--quick] [--loop current|thread|both] [--json PATH]
+    python -m bench.inprocess [--quick] [--loop current|thread|both] [--json PATH]
                               [--threads N] [--enqueued N] [--reps N]
 
 Everything runs in one process. nbruns is driven through `server.client()` (the
@@ -31,7 +31,7 @@ Figures (fixed graph unless marked "chat")
 Throughput figures run 3 rounds (nbruns and baseline alternating); the median
 is reported. Targets print PASS/FAIL; the exit status is 0 whatever the
 verdicts. Threads are deleted after each figure so no round pays for another's
-memory. `bench/profile_inprocess.py` profiles the same timed regions.
+memory. `python -m bench.profile_inprocess` profiles the same timed regions.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ import time
 import uuid
 from typing import Annotated, Any
 
-from _common import dist_versions, log, ms, p90, table  # bench/ helpers
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
@@ -56,6 +55,7 @@ from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
 import nbruns
+from bench._common import dist_versions, log, ms, p90, table
 
 GRAPH_ID = "bench"  # the fixed graph
 CHAT_ID = "bench-chat"
@@ -525,7 +525,9 @@ def report(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.inprocess",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="smaller counts, for CI smoke runs")
     parser.add_argument(

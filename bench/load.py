@@ -1,7 +1,7 @@
 """Load test of `nbruns serve`: many runs, mixed multitask strategies, nothing lost.
 
-    python bench/load.py --runs 10000 --threads 1000 [--concurrency 50] [--db PATH]
-    python bench/load.py --quick            # 1,000 runs over 100 threads (CI)
+    python -m bench.load --runs 10000 --threads 1000 [--concurrency 50] [--db PATH]
+    python -m bench.load --quick            # 1,000 runs over 100 threads (CI)
 
 Starts `nbruns serve` on a free loopback port (with `--db`, on that SQLite file)
 serving `bench/served_app/langgraph.json` (`bench`: one async node appending one
@@ -62,10 +62,9 @@ from typing import Any, cast
 import httpx
 from langgraph_sdk import get_client
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
-import reference_server  # noqa: E402  (scripts/ is not a package; its process helpers)
+from tools import reference_server  # its process helpers: free_port, wait_ok, tail
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_CONFIG = REPO_ROOT / "bench" / "served_app" / "langgraph.json"
 STRATEGIES = {"enqueue": 0.55, "interrupt": 0.20, "rollback": 0.15, "reject": 0.10}
 BUSY_SHARE = 0.05
@@ -555,7 +554,9 @@ def report(result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--runs", type=int, default=FULL["runs"])
     parser.add_argument("--threads", type=int, default=FULL["threads"])
     parser.add_argument("--concurrency", type=int, default=50)

@@ -1,12 +1,12 @@
 """Profile the in-process benchmark's timed regions, nbruns's server thread included.
 
-    python bench/profile_inprocess.py [latency fresh fanout enqueue interrupt] [--n N] [--out DIR]
+    python -m bench.profile_inprocess [latency fresh fanout enqueue interrupt] [--n N] [--out DIR]
 
-`python -m cProfile bench/inprocess.py` sees only the calling thread, but
+`python -m cProfile -m bench.inprocess` sees only the calling thread, but
 nbruns serves requests and executes runs on its own loop thread, and with two
 threads under one GIL a wall-clock profiler charges GIL waits to whatever
 function happened to run. So, for each figure, this script runs the very code
-of `bench/inprocess.py` with its `Timer` hook replaced, and over the timed
+of `bench.inprocess` with its `Timer` hook replaced, and over the timed
 regions only (not thread creation/deletion):
 
 1. unprofiled: wall time, CPU time of the client thread and of the nbruns
@@ -28,16 +28,12 @@ import gc
 import io
 import os
 import pstats
-import sys
 import time
 from collections import defaultdict
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import inprocess as b
-
 import nbruns
+from bench import inprocess as b
 
 FIGURES = ("latency", "fresh", "fanout", "enqueue", "interrupt")
 
@@ -299,7 +295,9 @@ async def _run(name: str, n: int, out: str, limit: int, profile: bool = True) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.profile_inprocess",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("figures", nargs="*", default=["latency", "fanout", "enqueue"])
     parser.add_argument("--n", type=int, default=200)

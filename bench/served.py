@@ -1,6 +1,6 @@
 """Served benchmark: `nbruns serve` vs the reference `langgraph dev`, both over HTTP.
 
-    python bench/served.py [--quick] [--json PATH] [--profile PATH] [--no-reference]
+    python -m bench.served [--quick] [--json PATH] [--profile PATH] [--no-reference]
 
 One run starts both servers on free loopback ports, serving the same graphs from
 `bench/served_app/langgraph.json` (`bench`: one async node appending one AI
@@ -64,21 +64,20 @@ from typing import Any
 
 import httpx
 import orjson
-from _common import dist_versions, log, ms, p90, table  # bench/ helpers
 from langgraph_sdk import get_client
+
+from bench._common import dist_versions, log, ms, p90, table
+from tools import reference_server
 
 try:
     import aiohttp
 except ImportError:  # pragma: no cover - the `bench` extra is not installed
     sys.exit(
-        "bench/served.py needs aiohttp for its load driver (figures 2 and 3):\n"
+        "bench.served needs aiohttp for its load driver (figures 2 and 3):\n"
         '    pip install -e ".[bench]"'
     )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
-import reference_server  # noqa: E402  (scripts/ is not a package)
-
 APP_CONFIG = REPO_ROOT / "bench" / "served_app" / "langgraph.json"
 GRAPH_ID = "bench"
 BUSY_ID = "busy"
@@ -650,7 +649,9 @@ def _on_term(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.served",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="smaller counts, for CI smoke runs")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")

@@ -36,4 +36,4 @@ resolve() {  # resolve NAME HEADER PACKAGES...: a fresh venv, an install, a free
 resolve test "# Every package of nbruns's [test] and [bench] extras, pinned (pip constraints)." \
     -e ".[test,bench]"
 resolve reference "# The reference LangGraph server's virtualenv (.ref), pinned (pip constraints)." \
-    $(python3 -c 'import sys; sys.path.insert(0, "scripts"); import reference_server as r; print(" ".join(r.REQUIREMENTS))')
+    $(python3 -c 'import tools.reference_server as r; print(" ".join(r.REQUIREMENTS))')

@@ -65,7 +65,7 @@ if ! stage chromium ensure_chromium || ! stage install install_nbruns; then
     exit 1
 fi
 
-stage ruff python -m ruff check src tests bench scripts
+stage ruff python -m ruff check src tests bench scripts tools
 stage mypy python -m mypy
 stage pytest python -m pytest tests "$@"
 stage notebooks python -m pytest -p no:cacheprovider --nbval notebooks/ \

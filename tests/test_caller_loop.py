@@ -17,7 +17,7 @@ from langgraph.graph import START, StateGraph
 from typing_extensions import TypedDict
 
 import nbruns
-from nbruns import _server
+from nbruns._inprocess import _server
 
 WAIT = 10.0
 

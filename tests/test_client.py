@@ -14,7 +14,7 @@ from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 from typing_extensions import TypedDict
 
 import nbruns
-from nbruns._inprocess._sdkhttp import InlineJsonHttp
+from nbruns._inprocess._clients import InlineJsonHttp
 
 
 class Count(TypedDict, total=False):
@@ -104,7 +104,7 @@ def test_server_repr_and_close_are_short_and_idempotent() -> None:
     assert repr(server).startswith("<nbruns.Server closed")
 
 
-# -- JSON on the caller's loop (nbruns._inprocess._sdkhttp) ---------------------------
+# -- JSON on the caller's loop (nbruns._inprocess._clients) ---------------------------
 
 
 class _CountingPool(concurrent.futures.ThreadPoolExecutor):

@@ -46,3 +46,12 @@ def test_views_subpackage_is_explicit_too() -> None:
     # the top level re-exports the same objects
     for name in views.__all__:
         assert getattr(nbruns, name) is getattr(views, name)
+
+
+def test_the_nbruns_command_points_at_the_cli() -> None:
+    from importlib.metadata import entry_points
+
+    from nbruns._served._cli import main
+
+    (script,) = entry_points(group="console_scripts", name="nbruns")
+    assert script.load() is main

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from nbruns._inprocess._httpclient import InProcessAsyncClient, InProcessClient
+from nbruns._inprocess._clients import InProcessAsyncClient, InProcessClient
 from nbruns._inprocess._loops import LoopThread
 from nbruns._inprocess._transport import AsyncBridgeTransport, SyncBridgeTransport
 

@@ -21,6 +21,7 @@ from typing_extensions import TypedDict
 
 import nbruns
 from nbruns.demo import make_agent
+from tests.helpers import wait_for_status, wait_for_thread_status, wait_until
 
 WAIT = 10.0  # upper bound when waiting for a state; never used for ordering
 
@@ -425,7 +426,7 @@ def history_key(history: list[Any]) -> list[Any]:
 
 
 @pytest.mark.parametrize("wait", [False, True])
-async def test_cancel_running_interrupt(client: Any, waits: Any, gates: Any, wait: bool) -> None:
+async def test_cancel_running_interrupt(client: Any, gates: Any, wait: bool) -> None:
     tid = await new_thread(client)
     run = await client.runs.create(tid, "log", input=ask("t", "g"))
     await gates["g"].reached()
@@ -436,7 +437,7 @@ async def test_cancel_running_interrupt(client: Any, waits: Any, gates: Any, wai
     thread = (
         await client.threads.get(tid)
         if wait
-        else await waits.thread_status(client, tid, "interrupted")
+        else await wait_for_thread_status(client, tid, "interrupted")
     )
     assert thread["status"] == "interrupted"  # cancelled mid-graph: next is non-empty
     state = await client.threads.get_state(tid)
@@ -448,7 +449,7 @@ async def test_cancel_running_interrupt(client: Any, waits: Any, gates: Any, wai
 
 
 @pytest.mark.parametrize("wait", [False, True])
-async def test_cancel_running_rollback(client: Any, waits: Any, gates: Any, wait: bool) -> None:
+async def test_cancel_running_rollback(client: Any, gates: Any, wait: bool) -> None:
     tid = await new_thread(client)
     await finished_run(client, tid, "r0")
     before = await client.threads.get_history(tid, limit=100)
@@ -463,7 +464,7 @@ async def test_cancel_running_rollback(client: Any, waits: Any, gates: Any, wait
     if wait:
         assert (await client.threads.get(tid))["status"] == "idle"
     else:
-        await waits.thread_status(client, tid, "idle")
+        await wait_for_thread_status(client, tid, "idle")
     assert history_key(await client.threads.get_history(tid, limit=100)) == history_key(before)
     after_state = await client.threads.get_state(tid)
     assert after_state["values"] == before_state["values"]
@@ -473,9 +474,7 @@ async def test_cancel_running_rollback(client: Any, waits: Any, gates: Any, wait
 
 @pytest.mark.parametrize("wait", [False, True])
 @pytest.mark.parametrize("action", ["interrupt", "rollback"])
-async def test_cancel_pending_run(
-    client: Any, waits: Any, gates: Any, action: str, wait: bool
-) -> None:
+async def test_cancel_pending_run(client: Any, gates: Any, action: str, wait: bool) -> None:
     tid = await new_thread(client)
     r1 = await client.runs.create(tid, "log", input=ask("r1", "g"))
     await gates["g"].reached()
@@ -491,7 +490,7 @@ async def test_cancel_pending_run(
     assert (await client.threads.get(tid))["status"] == "busy"
     gates["g"].open()
     await client.runs.join(tid, r1["run_id"])
-    await waits.thread_status(client, tid, "idle")
+    await wait_for_thread_status(client, tid, "idle")
     # the cancelled run never executed
     assert (await client.threads.get_state(tid))["values"]["log"] == full("r1")
 
@@ -527,7 +526,7 @@ async def test_cancel_many_by_run_ids(client: Any, gates: Any) -> None:
     assert (await client.threads.get_state(tid))["values"]["log"] == [*full("r1"), *full("r4")]
 
 
-async def test_cancel_many_by_status(client: Any, waits: Any, gates: Any) -> None:
+async def test_cancel_many_by_status(client: Any, gates: Any) -> None:
     threads = [await new_thread(client) for _ in range(2)]
     running, pending = [], []
     for i, tid in enumerate(threads):
@@ -543,20 +542,20 @@ async def test_cancel_many_by_status(client: Any, waits: Any, gates: Any) -> Non
     await client.runs.cancel_many(status="running", action="interrupt")
     for tid, run in zip(threads, running, strict=True):
         assert (await client.runs.get(tid, run["run_id"]))["status"] == "interrupted"
-        await waits.thread_status(client, tid, "interrupted")
+        await wait_for_thread_status(client, tid, "interrupted")
         assert (await client.threads.get_state(tid))["values"]["log"] == [
             f"{run['kwargs']['input']['tag']}:a"
         ]
 
 
-async def test_cancel_many_rollback_by_run_ids(client: Any, waits: Any, gates: Any) -> None:
+async def test_cancel_many_rollback_by_run_ids(client: Any, gates: Any) -> None:
     tid = await new_thread(client)
     r1 = await client.runs.create(tid, "log", input=ask("r1", "g"))
     await gates["g"].reached()
     await client.runs.cancel_many(thread_id=tid, run_ids=[r1["run_id"]], action="rollback")
     with pytest.raises(NotFoundError):
         await client.runs.get(tid, r1["run_id"])
-    await waits.thread_status(client, tid, "idle")
+    await wait_for_thread_status(client, tid, "idle")
     assert (await client.threads.get_state(tid))["values"] == {}
 
 
@@ -579,7 +578,7 @@ async def test_create_batch(client: Any) -> None:
         assert (await client.runs.get(run["thread_id"], run["run_id"]))["status"] == "success"
 
 
-async def test_stateless_wait_deletes_its_thread(client: Any, waits: Any) -> None:
+async def test_stateless_wait_deletes_its_thread(client: Any) -> None:
     created: list[Any] = []
     body = await client.runs.wait(None, "log", input=ask("s"), on_run_created=created.append)
     assert body == {"log": full("s"), **ask("s")}
@@ -592,14 +591,14 @@ async def test_stateless_wait_deletes_its_thread(client: Any, waits: Any) -> Non
             return True
         return False
 
-    await waits.until(gone, "the temporary thread to be deleted")
+    await wait_until(gone, "the temporary thread to be deleted")
 
 
-async def test_stateless_keep(client: Any, waits: Any) -> None:
+async def test_stateless_keep(client: Any) -> None:
     run = await client.runs.create(None, "log", input=ask("k"), on_completion="keep")
     tid = run["thread_id"]
     assert (await client.runs.join(tid, run["run_id"]))["log"] == full("k")
-    await waits.status(client, tid, run["run_id"], "success")
+    await wait_for_status(client, tid, run["run_id"], "success")
     assert (await client.threads.get(tid))["thread_id"] == tid
     assert [r["run_id"] for r in await client.runs.list(tid)] == [run["run_id"]]
 
@@ -628,7 +627,7 @@ async def test_if_not_exists(client: Any) -> None:
     assert await client.threads.count() == before + 1
 
 
-async def test_after_seconds_pending_counts_for_reject(client: Any, waits: Any) -> None:
+async def test_after_seconds_pending_counts_for_reject(client: Any) -> None:
     tid = await new_thread(client)
     run = await client.runs.create(tid, "log", input=ask("d"), after_seconds=0.3)
     assert run["status"] == "pending"
@@ -638,18 +637,18 @@ async def test_after_seconds_pending_counts_for_reject(client: Any, waits: Any) 
     assert "already running a task" in info.value.response.json()["detail"]
     assert (await client.runs.get(tid, run["run_id"]))["status"] == "pending"
     assert (await client.threads.get(tid))["status"] == "busy"
-    await waits.status(client, tid, run["run_id"], "success")
+    await wait_for_status(client, tid, run["run_id"], "success")
     got = await client.runs.get(tid, run["run_id"])
     assert ts(got["started_at"]) - ts(got["created_at"]) >= 0.3 - 0.01
     assert [r["run_id"] for r in await client.runs.list(tid)] == [run["run_id"]]
 
 
-async def test_after_seconds_lets_later_runs_go_first(client: Any, waits: Any) -> None:
+async def test_after_seconds_lets_later_runs_go_first(client: Any) -> None:
     tid = await new_thread(client)
     delayed = await client.runs.create(tid, "log", input=ask("late"), after_seconds=0.3)
     prompt = await client.runs.create(tid, "log", input=ask("now"))
     await client.runs.join(tid, prompt["run_id"])
-    await waits.status(client, tid, delayed["run_id"], "success")
+    await wait_for_status(client, tid, delayed["run_id"], "success")
     assert (await client.threads.get_state(tid))["values"]["log"] == [*full("now"), *full("late")]
 
 

@@ -18,6 +18,7 @@ from typing_extensions import TypedDict
 
 import nbruns
 from nbruns.demo import make_agent
+from tests.helpers import wait_for_status, wait_for_thread_status, wait_until
 
 REJECT_DETAIL = (
     "Thread is already running a task. Wait for it to finish or choose a different "
@@ -91,7 +92,7 @@ async def server(start_server: Any, gates: Any, recorder: Any) -> nbruns.Server:
     )
 
 
-async def input_checkpointed(client: Any, waits: Any, thread_id: str, text: str) -> None:
+async def input_checkpointed(client: Any, thread_id: str, text: str) -> None:
     """Wait until the thread's state holds the human message `text` with the agent next."""
 
     async def probe() -> bool:
@@ -99,7 +100,7 @@ async def input_checkpointed(client: Any, waits: Any, thread_id: str, text: str)
         messages = (state["values"] or {}).get("messages", [])
         return state["next"] == ["agent"] and any(m["content"] == text for m in messages)
 
-    await waits.until(probe, f"the input {text!r} to be checkpointed")
+    await wait_until(probe, f"the input {text!r} to be checkpointed")
 
 
 def contents(messages: list[Any]) -> list[Any]:
@@ -109,7 +110,7 @@ def contents(messages: list[Any]) -> list[Any]:
 # -- the how-to's four scenarios with the demo agent ---------------------------------
 
 
-async def test_seed_reject(client: Any, waits: Any) -> None:
+async def test_seed_reject(client: Any) -> None:
     # the seed relies on model latency to keep run 1 busy; a long sleep makes it certain
     assistant = await client.assistants.create("agent")
     thread = await client.threads.create()
@@ -133,11 +134,11 @@ async def test_seed_reject(client: Any, waits: Any) -> None:
     assert all("nyc" not in str(m.content) for m in messages)
 
 
-async def test_seed_interrupt(client: Any, waits: Any) -> None:
+async def test_seed_interrupt(client: Any) -> None:
     assistant = await client.assistants.create("agent")
     tid = (await client.threads.create())["thread_id"]
     interrupted = await client.runs.create(tid, assistant["assistant_id"], input=SLOW_SF)
-    await input_checkpointed(client, waits, tid, "whats the weather in sf?")
+    await input_checkpointed(client, tid, "whats the weather in sf?")
     run = await client.runs.create(
         tid, assistant["assistant_id"], input=NYC, multitask_strategy="interrupt"
     )
@@ -172,11 +173,11 @@ async def test_seed_interrupt(client: Any, waits: Any) -> None:
     assert (await client.threads.get(tid))["status"] == "idle"
 
 
-async def test_seed_rollback(client: Any, waits: Any) -> None:
+async def test_seed_rollback(client: Any) -> None:
     assistant = await client.assistants.create("agent")
     tid = (await client.threads.create())["thread_id"]
     rolled_back = await client.runs.create(tid, assistant["assistant_id"], input=SLOW_SF)
-    await input_checkpointed(client, waits, tid, "whats the weather in sf?")
+    await input_checkpointed(client, tid, "whats the weather in sf?")
     run = await client.runs.create(
         tid, assistant["assistant_id"], input=NYC, multitask_strategy="rollback"
     )
@@ -430,7 +431,7 @@ async def test_supersede_cancels_queued_runs_too(client: Any, gates: Any, strate
 
 @pytest.mark.parametrize("strategy", ["interrupt", "rollback"])
 async def test_successor_never_overlaps_blocking_node(
-    client: Any, waits: Any, gates: Any, recorder: Any, strategy: str
+    client: Any, gates: Any, recorder: Any, strategy: str
 ) -> None:
     tid = (await client.threads.create())["thread_id"]
     old = await client.runs.create(tid, "blocking", input=ask("r1", "g1"))
@@ -453,14 +454,14 @@ async def test_successor_never_overlaps_blocking_node(
     # the superseded run's late writes were discarded
     assert final["log"] == ["r2"]
     assert (await client.threads.get_state(tid))["values"]["log"] == ["r2"]
-    await waits.thread_status(client, tid, "idle")
+    await wait_for_thread_status(client, tid, "idle")
 
 
-async def test_interrupt_while_pending_only(client: Any, waits: Any, gates: Any) -> None:
+async def test_interrupt_while_pending_only(client: Any, gates: Any) -> None:
     """after_seconds keeps a run pending; interrupt supersedes it without it ever running."""
     tid = (await client.threads.create())["thread_id"]
     delayed = await client.runs.create(tid, "log", input=ask("r1"), after_seconds=0.3)
     new = await client.runs.create(tid, "log", input=ask("r2"), multitask_strategy="interrupt")
     assert (await client.runs.get(tid, delayed["run_id"]))["status"] == "interrupted"
     assert (await client.runs.join(tid, new["run_id"]))["log"] == ["r2:a", "r2:b", "r2:c"]
-    await waits.status(client, tid, new["run_id"], "success")
+    await wait_for_status(client, tid, new["run_id"], "success")

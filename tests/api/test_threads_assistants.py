@@ -14,6 +14,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError
 from typing_extensions import TypedDict
 
 import nbruns
+from tests.helpers import wait_for_thread_status, wait_until
 
 
 class LogState(TypedDict, total=False):
@@ -162,9 +163,7 @@ async def test_thread_create_get_update_delete(client: Any) -> None:
         await client.threads.update(tid, metadata={"x": 1})
 
 
-async def test_delete_thread_stops_its_runs(
-    client: Any, waits: Any, gates: Any, recorder: Any
-) -> None:
+async def test_delete_thread_stops_its_runs(client: Any, gates: Any, recorder: Any) -> None:
     tid = (await client.threads.create())["thread_id"]
     run = await client.runs.create(tid, "log", input=ask("r1", "g"))
     await gates["g"].reached()
@@ -183,7 +182,7 @@ async def test_delete_thread_stops_its_runs(
     async def b_cancelled() -> bool:
         return "r1:b:cancelled" in recorder.labels()
 
-    await waits.until(b_cancelled, "node b of the deleted thread's run to be cancelled")
+    await wait_until(b_cancelled, "node b of the deleted thread's run to be cancelled")
     assert not gates["g"].is_open
     assert recorder.labels() == ["r1:a:start", "r1:a:end", "r1:b:start", "r1:b:cancelled"]
     # a thread with the same id starts from nothing
@@ -193,7 +192,7 @@ async def test_delete_thread_stops_its_runs(
     assert await client.runs.list(tid) == []
 
 
-async def test_thread_search(client: Any, waits: Any, gates: Any) -> None:
+async def test_thread_search(client: Any, gates: Any) -> None:
     idle = await thread_with_run(client, "i", metadata={"kind": "idle", "owner": "me"})
     paused_tid = (await client.threads.create(metadata={"kind": "paused", "owner": "me"}))[
         "thread_id"
@@ -216,7 +215,7 @@ async def test_thread_search(client: Any, waits: Any, gates: Any) -> None:
     assert ids(await client.threads.search(limit=2, offset=1)) == [paused_tid, idle]
     assert await client.threads.count(status="busy") == 1
     gates["g"].open()
-    await waits.thread_status(client, busy, "idle")
+    await wait_for_thread_status(client, busy, "idle")
     assert ids(await client.threads.search(status="idle")) == [busy, idle]
 
 

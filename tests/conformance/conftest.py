@@ -7,7 +7,7 @@ started once per session:
   its in-process async SDK client;
 - ``served``: `nbruns serve --config reference_app/langgraph.json` (uvicorn) in a
   subprocess on a free loopback port, reached with `langgraph_sdk.get_client(url=)`;
-- ``reference``: the real `langgraph dev` server (scripts/reference_server.py),
+- ``reference``: the real `langgraph dev` server (tools/reference_server.py),
   offline, `--n-jobs-per-worker 10`, in its own `.ref` virtualenv.
 
 The reference target is skipped only when ``NBRUNS_SKIP_REFERENCE=1``; if its
@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import importlib.util
 import os
 import signal
 import subprocess
@@ -42,6 +40,8 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
+
+from tools import reference_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_CONFIG = Path(__file__).resolve().parent / "reference_app" / "langgraph.json"
@@ -77,22 +77,10 @@ def _url_client(url: str) -> LangGraphClient:
     return get_client(url=url, api_key=None)
 
 
-@functools.cache
-def _reference_module() -> Any:
-    """scripts/reference_server.py, loaded by path (scripts/ is not a package)."""
-    path = REPO_ROOT / "scripts" / "reference_server.py"
-    spec = importlib.util.spec_from_file_location("nbruns_reference_server", path)
-    assert spec is not None and spec.loader is not None, path
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @contextlib.contextmanager
 def _inprocess() -> Iterator[Target]:
     import nbruns
-    from nbruns._served._cli import load_graphs
+    from nbruns._served._app import load_graphs
 
     server = nbruns.Server(graphs=load_graphs(APP_CONFIG))
     try:
@@ -103,7 +91,7 @@ def _inprocess() -> Iterator[Target]:
 
 @contextlib.contextmanager
 def _served() -> Iterator[Target]:
-    port = _reference_module().free_port()
+    port = reference_server.free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [
         sys.executable,
@@ -131,7 +119,7 @@ def _served() -> Iterator[Target]:
             )
             try:
                 try:
-                    _reference_module().wait_ok(url, proc, 60, log, name="nbruns serve", poll=0.1)
+                    reference_server.wait_ok(url, proc, 60, log, name="nbruns serve", poll=0.1)
                 except (RuntimeError, TimeoutError) as exc:
                     pytest.fail(str(exc))
                 yield Target("served", lambda: _url_client(url))
@@ -153,16 +141,15 @@ def _served() -> Iterator[Target]:
 def _reference() -> Iterator[Target]:
     if os.environ.get(SKIP_REFERENCE_ENV) == "1":
         pytest.skip(f"{SKIP_REFERENCE_ENV}=1: the reference LangGraph server is not run")
-    ref = _reference_module()
     try:
-        ref.ensure_venv()
+        reference_server.ensure_venv()
     except Exception as exc:  # CI must really run the reference: fail, do not skip
         pytest.fail(
             f"cannot create the reference virtualenv (.ref with langgraph-cli[inmem]): "
             f"{type(exc).__name__}: {exc}. Set {SKIP_REFERENCE_ENV}=1 to skip the "
             "reference target deliberately."
         )
-    with ref.running_reference(APP_CONFIG) as url:
+    with reference_server.running_reference(APP_CONFIG) as url:
         yield Target("reference", lambda: _url_client(url))
 
 

@@ -21,6 +21,7 @@ from langgraph_sdk.errors import NotFoundError
 from typing_extensions import TypedDict
 
 import nbruns
+from tests.helpers import wait_for_status, wait_for_thread_status, wait_until
 
 NODES = ("a", "b", "c")
 
@@ -154,7 +155,7 @@ async def sentinel(client: Any, tag: str) -> None:
     assert (await client.runs.wait(tid, "three", input=ask(tag)))["log"] == steps(tag)
 
 
-async def at_step(client: Any, waits: Any, gates: Any, tid: str, run_id: str, k: int) -> None:
+async def at_step(client: Any, gates: Any, tid: str, run_id: str, k: int) -> None:
     """Wait until node k waits at its gate and the checkpoint before it is visible."""
     tag = "r1"
     await gates[f"{tag}:{NODES[k]}"].reached()
@@ -163,7 +164,7 @@ async def at_step(client: Any, waits: Any, gates: Any, tid: str, run_id: str, k:
         state = await client.threads.get_state(tid)
         return bool(state["next"] == [NODES[k]] and state["metadata"].get("run_id") == run_id)
 
-    await waits.until(probe, f"the checkpoint before {NODES[k]}")
+    await wait_until(probe, f"the checkpoint before {NODES[k]}")
 
 
 async def loop_tasks(server: nbruns.Server, names: set[str]) -> list[str]:
@@ -177,7 +178,7 @@ async def loop_tasks(server: nbruns.Server, names: set[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("position", range(3))
-async def test_node_raises(client: Any, waits: Any, position: int) -> None:
+async def test_node_raises(client: Any, position: int) -> None:
     tid = await new_thread(client)
     await done_run(client, tid, "r0")
     before = keys(await client.threads.get_history(tid, limit=100))
@@ -208,7 +209,7 @@ async def test_node_raises(client: Any, waits: Any, position: int) -> None:
 @pytest.mark.parametrize("action", ["interrupt", "rollback"])
 @pytest.mark.parametrize("boundary", range(3))
 async def test_cancel_at_step_boundary(
-    client: Any, waits: Any, gates: Any, recorder: Any, boundary: int, action: str, wait: bool
+    client: Any, gates: Any, recorder: Any, boundary: int, action: str, wait: bool
 ) -> None:
     tid = await new_thread(client)
     await done_run(client, tid, "r0")
@@ -217,12 +218,12 @@ async def test_cancel_at_step_boundary(
     run = await client.runs.create(tid, "three", input=ask("r1", hold=NODES))
     rid = run["run_id"]
     for k in range(boundary):
-        await at_step(client, waits, gates, tid, rid, k)
+        await at_step(client, gates, tid, rid, k)
         gates[f"r1:{NODES[k]}"].open()
-    await at_step(client, waits, gates, tid, rid, boundary)
+    await at_step(client, gates, tid, rid, boundary)
     await client.runs.cancel(tid, rid, wait=wait, action=action)
     want_status = "interrupted" if action == "interrupt" else "idle"
-    await waits.thread_status(client, tid, want_status)
+    await wait_for_thread_status(client, tid, want_status)
     history = await client.threads.get_history(tid, limit=100)
     state = await client.threads.get_state(tid)
     if action == "rollback":
@@ -257,7 +258,6 @@ async def test_cancel_at_step_boundary(
 async def test_blocking_node_holds_its_thread(
     server: nbruns.Server,
     client: Any,
-    waits: Any,
     gates: Any,
     recorder: Any,
     action: str,
@@ -298,19 +298,19 @@ async def test_blocking_node_holds_its_thread(
     else:  # r1 keeps its input and start checkpoints, and nothing from its node
         assert len(own(history, r1["run_id"])) == 2
         assert rest[2:] == before
-    await waits.thread_status(client, tid, "idle")
+    await wait_for_thread_status(client, tid, "idle")
 
 
 # -- deleting a thread under a run ---------------------------------------------------
 
 
 async def test_delete_thread_under_an_async_run(
-    server: nbruns.Server, client: Any, waits: Any, gates: Any, recorder: Any
+    server: nbruns.Server, client: Any, gates: Any, recorder: Any
 ) -> None:
     tid = await new_thread(client)
     run = await client.runs.create(tid, "three", input=ask("r1", hold=("b",)))
     rid = run["run_id"]
-    await at_step(client, waits, gates, tid, rid, 1)
+    await at_step(client, gates, tid, rid, 1)
     await client.threads.delete(tid)
     # its task is gone the moment delete returns
     assert await loop_tasks(server, {f"nbruns-run-{rid}"}) == []
@@ -329,7 +329,7 @@ async def test_delete_thread_under_an_async_run(
 
 
 async def test_delete_thread_under_a_blocking_sync_node(
-    server: nbruns.Server, client: Any, waits: Any, gates: Any, recorder: Any
+    server: nbruns.Server, client: Any, gates: Any, recorder: Any
 ) -> None:
     tid = await new_thread(client)
     run = await client.runs.create(tid, "blocking", input=ask("r1", hold=("work",)))
@@ -344,7 +344,7 @@ async def test_delete_thread_under_a_blocking_sync_node(
             return True
         return False
 
-    await waits.until(hidden, "the deleted thread's run to be cancelled")
+    await wait_until(hidden, "the deleted thread's run to be cancelled")
     await sentinel(client, "s")
     # the node still blocks a worker thread, so the delete has not returned
     assert not deleting.done()
@@ -367,7 +367,7 @@ async def test_delete_thread_under_a_blocking_sync_node(
 
 @pytest.mark.parametrize("on_disconnect", ["cancel", "continue"])
 async def test_stream_disconnect(
-    client: Any, waits: Any, gates: Any, recorder: Any, on_disconnect: str
+    client: Any, gates: Any, recorder: Any, on_disconnect: str
 ) -> None:
     tid = await new_thread(client)
     run_id = None
@@ -384,36 +384,36 @@ async def test_stream_disconnect(
             break  # the client goes away while b waits at its gate
     assert run_id is not None
     if on_disconnect == "cancel":
-        await waits.status(client, tid, run_id, "interrupted")
+        await wait_for_status(client, tid, run_id, "interrupted")
         gates["r1:b"].open()
         await sentinel(client, "s")
         state = await client.threads.get_state(tid)
         assert state["values"]["log"] == ["r1:a"]
         assert state["next"] == ["b"]
         assert "r1:b" not in recorder.labels()
-        await waits.thread_status(client, tid, "interrupted")
+        await wait_for_thread_status(client, tid, "interrupted")
     else:
         await sentinel(client, "s")  # the disconnect has long been seen: still running
         assert (await client.runs.get(tid, run_id))["status"] == "running"
         gates["r1:b"].open()
-        await waits.status(client, tid, run_id, "success")
+        await wait_for_status(client, tid, run_id, "success")
         assert (await client.threads.get_state(tid))["values"]["log"] == steps("r1")
-        await waits.thread_status(client, tid, "idle")
+        await wait_for_thread_status(client, tid, "idle")
 
 
 # -- a node that swallows a cancellation ---------------------------------------------
 
 
-async def swallowed(waits: Any, recorder: Any) -> None:
+async def swallowed(recorder: Any) -> None:
     async def probe() -> bool:
         return "r1:swallowed" in recorder.labels()
 
-    await waits.until(probe, "the node to swallow the cancellation")
+    await wait_until(probe, "the node to swallow the cancellation")
 
 
 @pytest.mark.parametrize("action", ["interrupt", "rollback"])
 async def test_node_swallowing_a_cancel_keeps_no_late_steps(
-    client: Any, waits: Any, gates: Any, recorder: Any, action: str
+    client: Any, gates: Any, recorder: Any, action: str
 ) -> None:
     """A cancelled run must not go on writing steps because one node ignored the cancel:
     nbruns cancels it again until it stops, keeps nothing it did after the cancel, and
@@ -422,13 +422,13 @@ async def test_node_swallowing_a_cancel_keeps_no_late_steps(
     run = await client.runs.create(tid, "stubborn", input=ask("r1"))
     await gates["r1:a"].reached()
     await client.runs.cancel(tid, run["run_id"], action=action)
-    await swallowed(waits, recorder)
+    await swallowed(recorder)
 
     async def settled() -> Any:
         thread = await client.threads.get(tid)
         return thread if thread["status"] != "busy" else None
 
-    thread = await waits.until(settled, "the thread to be free again")
+    thread = await wait_until(settled, "the thread to be free again")
     gates["r1:a2"].open()  # too late now: the node was cancelled again while it waited
     await sentinel(client, "s")
     state = await client.threads.get_state(tid)
@@ -442,7 +442,7 @@ async def test_node_swallowing_a_cancel_keeps_no_late_steps(
 
 
 async def test_close_with_a_node_swallowing_a_cancel(
-    server: nbruns.Server, client: Any, waits: Any, gates: Any, recorder: Any
+    server: nbruns.Server, client: Any, gates: Any, recorder: Any
 ) -> None:
     """Server.close() interrupts every run and waits for them: a node that ignores one
     cancellation must not make it wait until the node happens to return."""
@@ -451,7 +451,7 @@ async def test_close_with_a_node_swallowing_a_cancel(
     await gates["r1:a"].reached()
     closing = asyncio.ensure_future(asyncio.to_thread(server.close))
     try:
-        await swallowed(waits, recorder)
+        await swallowed(recorder)
         done, _ = await asyncio.wait({closing}, timeout=3)
         assert done, "Server.close() still waits for a run whose node swallowed the cancel"
     finally:

@@ -161,7 +161,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
 
 def openapi_route_app(**build_kwargs: Any) -> Any:
     """`build_app(...)` on the test graphs (it serves `GET /openapi.json`)."""
-    from nbruns._served._cli import build_app, load_graphs
+    from nbruns._served._app import build_app, load_graphs
 
     return build_app(load_graphs(APP_CONFIG), **build_kwargs)
 

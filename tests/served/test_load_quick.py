@@ -13,14 +13,13 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LOAD = REPO_ROOT / "bench" / "load.py"
 
 
 def run_quick(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], Any]:
     out = tmp_path / "load.json"
     proc = subprocess.run(
-        [sys.executable, str(LOAD), "--quick", "--settle-timeout", "30", "--time-limit", "200",
-         "--json", str(out), *extra],
+        [sys.executable, "-m", "bench.load", "--quick", "--settle-timeout", "30",
+         "--time-limit", "200", "--json", str(out), *extra],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

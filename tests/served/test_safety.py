@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from nbruns import _requests
-from nbruns._served._cli import build_app, load_graphs
+from nbruns._api import _requests
+from nbruns._served._app import build_app, load_graphs
 
 APP_CONFIG = Path(__file__).resolve().parent / "app" / "langgraph.json"
 KEY = "s3cret-key"
@@ -373,6 +373,25 @@ async def start_slow_run(client: Any) -> tuple[str, str]:
     return tid, run["run_id"]
 
 
+def sent_paths(client: Any) -> list[str]:
+    """The paths of the requests `client` has finished writing to the server's socket, in
+    order (from httpcore's trace): a path listed here has left the client, not just been
+    scheduled."""
+    sent: list[str] = []
+    http = client.http.client
+
+    async def trace_request(request: httpx.Request) -> None:
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event == "http11.send_request_body.complete":
+                sent.append(request.url.path)
+
+        request.extensions["trace"] = trace
+
+    hooks = http.event_hooks
+    http.event_hooks = {**hooks, "request": [*hooks["request"], trace_request]}
+    return sent
+
+
 def assert_clean_exit(served: Any, took: float, sig: int = signal.SIGINT) -> None:
     # uvicorn re-raises the captured signal after its shutdown: 0 or "ended by that signal"
     assert served.proc.returncode in (0, -sig, 128 + sig), (
@@ -420,6 +439,7 @@ async def test_ctrl_c_while_a_client_waits_on_a_run_exits_in_time(
     db = tmp_path / "nbruns.sqlite"
     served = serve("--db", str(db))
     client = sdk(served.url, None)
+    sent = sent_paths(client)
     tid = (await client.threads.create())["thread_id"]
     created: list[Any] = []
     slow = {"input": {"messages": []}, "on_run_created": created.append}
@@ -436,7 +456,13 @@ async def test_ctrl_c_while_a_client_waits_on_a_run_exits_in_time(
             ]
 
         waiter = asyncio.ensure_future(consume())
+    # The waiter's request (…/join, …/wait or …/stream) has been written to the server ...
     deadline = time.monotonic() + 10
+    while not any(path.endswith("/" + waiting) for path in sent):
+        assert time.monotonic() < deadline, f"the {waiting} request was never sent: {sent}"
+        await asyncio.sleep(0.02)
+    # ... and read by it once it has answered a request sent after it (one event loop reads
+    # both connections); by then the run is running.
     while True:
         runs = await client.runs.list(tid)
         if runs and runs[0]["status"] == "running":
@@ -444,7 +470,6 @@ async def test_ctrl_c_while_a_client_waits_on_a_run_exits_in_time(
             break
         assert time.monotonic() < deadline, runs
         await asyncio.sleep(0.02)
-    await asyncio.sleep(0.2)  # the waiter's request is in the server by now
 
     started = time.monotonic()
     stopping = asyncio.get_running_loop().run_in_executor(

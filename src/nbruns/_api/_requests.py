@@ -1,35 +1,64 @@
-"""Request bodies and query strings, validated with pydantic.
+"""Request bodies, validated with pydantic (query strings are in `_params`).
 
 Every model ignores unknown keys (newer SDKs send more) but checks the type
 and allowed values of every key nbruns reads. A failure becomes a 422 whose
 detail names the field, what was wrong and what is allowed.
+
+The OpenAPI document's request schemas are these models' own: where a
+validator is stricter than a field's type, the field says so with
+`WithJsonSchema`, next to the validator.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+)
 
 from .._core._errors import InvalidInput
-from .._core._types import SUPPORTED_STREAM_MODES, StreamMode
+from .._core._types import (
+    SUPPORTED_STREAM_MODES,
+    IfNotExists,
+    MultitaskStrategy,
+    OnCompletion,
+    StreamMode,
+    ThreadStatus,
+)
 from .._engine import _serde
 from .._engine._runspec import is_uuid
 
 __all__ = [
+    "MODE_SCHEMA",
     "AssistantCreate",
     "AssistantPatch",
     "AssistantSearch",
+    "AssistantSortBy",
+    "BodyModel",
+    "BulkCancelStatus",
     "CancelMany",
     "CommandBody",
+    "DisconnectMode",
+    "Durability",
     "HistoryQuery",
+    "OnConflictBehavior",
+    "RunBatch",
     "RunCreate",
+    "SortOrder",
     "StateCheckpointQuery",
     "StateUpdate",
     "ThreadCreate",
     "ThreadPatch",
     "ThreadSearch",
+    "ThreadSortBy",
     "describe",
     "parse",
     "refuse_nonfinite",
@@ -38,8 +67,26 @@ __all__ = [
 Json = dict[str, Any]
 Breakpoints = Literal["*"] | list[str] | None
 
+# The rest of the SDK's request vocabulary (`langgraph_sdk.schema`), spelled as it does;
+# tests/test_literals.py holds each to the SDK's.
+DisconnectMode = Literal["cancel", "continue"]
+Durability = Literal["sync", "async", "exit"]
+OnConflictBehavior = Literal["raise", "do_nothing"]
+SortOrder = Literal["asc", "desc"]
+# the SDK also offers "state_updated_at"; nbruns answers it with a 422 for now (a known gap,
+# kept by a refactor that changes no behaviour: see tests/test_literals.py)
+ThreadSortBy = Literal["thread_id", "status", "created_at", "updated_at"]
+AssistantSortBy = Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"]
+BulkCancelStatus = Literal["pending", "running", "all"]
 
-class _Body(BaseModel):
+
+# the stream modes nbruns supports, as a schema: what the validator below accepts
+MODE_SCHEMA = {"type": "string", "enum": list(SUPPORTED_STREAM_MODES)}
+
+
+class BodyModel(BaseModel):
+    """A JSON object body (see `parse`)."""
+
     model_config = ConfigDict(extra="ignore")
     # Fields whose values reach LangGraph's checkpoints. Its serializer (msgpack) takes
     # integers of 64 bits at most, so wider ones are refused here rather than failing the
@@ -47,7 +94,7 @@ class _Body(BaseModel):
     checkpointed: ClassVar[tuple[str, ...]] = ()
 
 
-M = TypeVar("M", bound=_Body)
+M = TypeVar("M", bound=BodyModel)
 
 
 def describe(error: ValidationError, what: str) -> str:
@@ -97,7 +144,7 @@ def parse(model: type[M], raw: bytes, what: str) -> M:
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
-def _refuse_wide_ints(body: _Body, what: str) -> None:
+def _refuse_wide_ints(body: BodyModel, what: str) -> None:
     for name in body.checkpointed:
         value = getattr(body, name)
         if isinstance(value, BaseModel):
@@ -114,20 +161,23 @@ def _refuse_wide_ints(body: _Body, what: str) -> None:
             )
 
 
-class CommandBody(_Body):
+class CommandBody(BodyModel):
     resume: Any = None
     update: Any = None
     goto: Any = None
 
 
-class RunCreate(_Body):
+class RunCreate(BodyModel):
     checkpointed = ("input", "command", "metadata", "config")
 
     assistant_id: str
     input: Json | list[Any] | str | int | float | bool | None = None
     command: CommandBody | None = None
     # validate_default: the default goes through the validator too (a list, not a str)
-    stream_mode: StreamMode | list[StreamMode] = Field("values", validate_default=True)
+    stream_mode: Annotated[
+        StreamMode | list[StreamMode],
+        WithJsonSchema({"anyOf": [MODE_SCHEMA, {"type": "array", "items": MODE_SCHEMA}]}),
+    ] = Field("values", validate_default=True)
     stream_subgraphs: bool = False
     stream_resumable: bool = False
     metadata: Json | None = None
@@ -137,14 +187,16 @@ class RunCreate(_Body):
     checkpoint: Json | None = None
     interrupt_before: Breakpoints = None
     interrupt_after: Breakpoints = None
-    webhook: str | None = None
-    multitask_strategy: Literal["reject", "interrupt", "rollback", "enqueue"] | None = None
-    if_not_exists: Literal["create", "reject"] | None = None
-    on_completion: Literal["delete", "keep"] | None = None
-    on_disconnect: Literal["cancel", "continue"] | None = None
+    webhook: Annotated[
+        str | None, WithJsonSchema({"type": "null", "description": "webhooks are not supported"})
+    ] = None
+    multitask_strategy: MultitaskStrategy | None = None
+    if_not_exists: IfNotExists | None = None
+    on_completion: OnCompletion | None = None
+    on_disconnect: DisconnectMode | None = None
     after_seconds: float | None = Field(default=None, ge=0)
     feedback_keys: list[str] | None = None
-    durability: Literal["sync", "async", "exit"] | None = None
+    durability: Durability | None = None
     checkpoint_during: bool | None = None
 
     @field_validator("stream_mode")
@@ -167,8 +219,15 @@ class RunCreate(_Body):
         return None
 
 
-class ThreadCreate(_Body):
-    thread_id: str | None = None
+class RunBatch(RootModel[list[RunCreate]]):
+    """Runs to create together: all of them, or none when one is refused."""
+
+
+class ThreadCreate(BodyModel):
+    thread_id: Annotated[
+        str | None,
+        WithJsonSchema({"anyOf": [{"type": "string", "format": "uuid"}, {"type": "null"}]}),
+    ] = None
 
     @field_validator("thread_id")
     @classmethod
@@ -178,26 +237,26 @@ class ThreadCreate(_Body):
         return value
 
     metadata: Json | None = None
-    if_exists: Literal["raise", "do_nothing"] | None = None
+    if_exists: OnConflictBehavior | None = None
     graph_id: str | None = None
 
 
-class ThreadPatch(_Body):
+class ThreadPatch(BodyModel):
     metadata: Json = Field(default_factory=dict)
 
 
-class ThreadSearch(_Body):
+class ThreadSearch(BodyModel):
     metadata: Json | None = None
     values: Json | None = None
     ids: list[str] | None = None
-    status: Literal["idle", "busy", "interrupted", "error"] | None = None
+    status: ThreadStatus | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
-    sort_by: Literal["thread_id", "status", "created_at", "updated_at"] | None = None
-    sort_order: Literal["asc", "desc"] | None = None
+    sort_by: ThreadSortBy | None = None
+    sort_order: SortOrder | None = None
 
 
-class AssistantCreate(_Body):
+class AssistantCreate(BodyModel):
     checkpointed = ("config",)  # its metadata and configurable go into every run's checkpoints
 
     graph_id: str
@@ -205,12 +264,12 @@ class AssistantCreate(_Body):
     config: Json | None = None
     context: Json | None = None
     metadata: Json | None = None
-    if_exists: Literal["raise", "do_nothing"] | None = None
+    if_exists: OnConflictBehavior | None = None
     name: str | None = None
     description: str | None = None
 
 
-class AssistantPatch(_Body):
+class AssistantPatch(BodyModel):
     checkpointed = ("config",)
 
     graph_id: str | None = None
@@ -221,17 +280,17 @@ class AssistantPatch(_Body):
     description: str | None = None
 
 
-class AssistantSearch(_Body):
+class AssistantSearch(BodyModel):
     graph_id: str | None = None
     name: str | None = None
     metadata: Json | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
-    sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
-    sort_order: Literal["asc", "desc"] | None = None
+    sort_by: AssistantSortBy | None = None
+    sort_order: SortOrder | None = None
 
 
-class StateUpdate(_Body):
+class StateUpdate(BodyModel):
     checkpointed = ("values",)
 
     values: Json | list[Any] | None = None
@@ -240,19 +299,19 @@ class StateUpdate(_Body):
     checkpoint: Json | None = None
 
 
-class StateCheckpointQuery(_Body):
+class StateCheckpointQuery(BodyModel):
     checkpoint: Json = Field(default_factory=dict)
     subgraphs: bool = False
 
 
-class HistoryQuery(_Body):
+class HistoryQuery(BodyModel):
     limit: int = Field(default=10, ge=1, le=10000)
     before: str | Json | None = None
     metadata: Json | None = None
     checkpoint: Json | None = None
 
 
-class CancelMany(_Body):
+class CancelMany(BodyModel):
     thread_id: str | None = None
     run_ids: list[str] | None = None
-    status: Literal["pending", "running", "all"] | None = None
+    status: BulkCancelStatus | None = None

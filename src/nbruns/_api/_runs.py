@@ -1,274 +1,330 @@
-"""The runs part of the HTTP API: create, wait, stream, join, cancel, list."""
+"""Runs: create (on a thread or stateless), wait, stream, join, cancel, list."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
-
-from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from .._core._errors import Conflict, InvalidInput, NbrunsError
+from .._core._errors import Conflict, InvalidInput
 from .._core._lifecycle import ACTIVE
 from .._engine import _serde
-from .._engine._executor import NO_RUN_BODY, Executor, RunSpec
-from ._http import ApiBase, json_response, query_action, query_bool, query_int
-from ._requests import CancelMany, RunCreate, parse, refuse_nonfinite
-from ._sse import sse_frame
+from .._engine._executor import NO_RUN_BODY, RunSpec
+from ._declare import Api, Body, Call, Endpoints, Reply, json_body
+from ._http import json_response
+from ._params import CancelManyParams, CancelParams, JoinStreamParams, RunListParams
+from ._requests import (
+    CancelMany,
+    RunBatch,
+    RunCreate,
+    parse,
+    refuse_nonfinite,
+)
+from ._shapes import Run, RunOutput, StreamEvent
+from ._streams import run_events, wait_response
 from ._wire import run_json
 
-__all__ = ["RunsApi"]
+__all__ = ["endpoint"]
 
-_HEARTBEAT_SECONDS = 5.0
+endpoint = Endpoints("runs")
+
+_THREAD_RUNS = "/threads/{thread_id}/runs"
+_RUN = _THREAD_RUNS + "/{run_id}"
+_ERRORS = (400, 404, 409)
+_CONTENT_LOCATION = {"Content-Location": "`/threads/{thread_id}/runs/{run_id}`"}
+_LOCATIONS = {
+    "Location": "Where to join the run (`.../join` or `.../stream`)",
+    **_CONTENT_LOCATION,
+}
+_RUN_BODY = json_body(RunCreate, "run", required=True)
+_PENDING = Reply("The run, pending", Run, headers=_CONTENT_LOCATION)
+_OUTPUT = Reply("The run's output", RunOutput, headers=_LOCATIONS)
+_EVENTS = Reply(
+    "Server-sent events: `metadata` first, then one event per chunk of each "
+    "requested stream mode, `error` if the run failed",
+    StreamEvent,
+    media_type="text/event-stream",
+    headers=_LOCATIONS,
+)
+_WAITING = " (whitespace heartbeats precede the JSON while the run is going)"
 
 
-class RunsApi(ApiBase):
-    """Run endpoints; `_api._Api` adds the rest and `create_app` routes to both."""
+def _spec(b: RunCreate) -> RunSpec:
+    if b.command is not None and b.input is not None:
+        raise InvalidInput("Invalid run: pass either input or command, not both")
+    checkpoint_id = b.checkpoint_id or (b.checkpoint or {}).get("checkpoint_id")
+    return RunSpec(
+        assistant_id=b.assistant_id,
+        input=b.input,
+        command=b.command.model_dump(exclude_none=True) if b.command else None,
+        stream_mode=tuple(b.stream_mode),
+        stream_subgraphs=b.stream_subgraphs,
+        stream_resumable=b.stream_resumable,
+        metadata=b.metadata or {},
+        config=b.config or {},
+        context=b.context,
+        checkpoint_id=checkpoint_id,
+        interrupt_before=b.interrupt_before,
+        interrupt_after=b.interrupt_after,
+        multitask_strategy=b.multitask_strategy or "enqueue",
+        if_not_exists=b.if_not_exists or "reject",
+        on_completion=b.on_completion or "delete",
+        after_seconds=b.after_seconds or 0.0,
+        durability=b.durability,
+        feedback_keys=b.feedback_keys,
+    )
 
-    def _spec(self, b: RunCreate) -> RunSpec:
-        if b.command is not None and b.input is not None:
-            raise InvalidInput("Invalid run: pass either input or command, not both")
-        checkpoint_id = b.checkpoint_id or (b.checkpoint or {}).get("checkpoint_id")
-        return RunSpec(
-            assistant_id=b.assistant_id,
-            input=b.input,
-            command=b.command.model_dump(exclude_none=True) if b.command else None,
-            stream_mode=tuple(b.stream_mode),
-            stream_subgraphs=b.stream_subgraphs,
-            stream_resumable=b.stream_resumable,
-            metadata=b.metadata or {},
-            config=b.config or {},
-            context=b.context,
-            checkpoint_id=checkpoint_id,
-            interrupt_before=b.interrupt_before,
-            interrupt_after=b.interrupt_after,
-            multitask_strategy=b.multitask_strategy or "enqueue",
-            if_not_exists=b.if_not_exists or "reject",
-            on_completion=b.on_completion or "delete",
-            after_seconds=b.after_seconds or 0.0,
-            durability=b.durability,
-            feedback_keys=b.feedback_keys,
+
+def _locations(thread_id: str, run_id: str, tail: str) -> dict[str, str]:
+    base = f"/threads/{thread_id}/runs/{run_id}"
+    return {"Location": base + tail, "Content-Location": base}
+
+
+# -- the hot paths first: Starlette tries routes in declaration order -------------------
+
+
+@endpoint(
+    "POST", _THREAD_RUNS, "Create a run on the thread", ok=_PENDING, body=_RUN_BODY, errors=_ERRORS
+)
+@endpoint(
+    "POST",
+    "/runs",
+    "Create a run on a new temporary thread",
+    ok=_PENDING,
+    body=_RUN_BODY,
+    errors=_ERRORS,
+)
+async def create(api: Api, call: Call[RunCreate, None]) -> Response:
+    spec = _spec(await call.body())
+    run, _ = api.ex.create_run(call.path.get("thread_id"), spec)
+    return json_response(
+        run_json(run),
+        headers={"Content-Location": f"/threads/{run.thread_id}/runs/{run.run_id}"},
+    )
+
+
+@endpoint(
+    "POST",
+    _THREAD_RUNS + "/wait",
+    "Create a run and wait for its output" + _WAITING,
+    ok=_OUTPUT,
+    body=_RUN_BODY,
+    errors=_ERRORS,
+)
+@endpoint(
+    "POST",
+    "/runs/wait",
+    "Create a stateless run and wait for its output" + _WAITING,
+    ok=_OUTPUT,
+    body=_RUN_BODY,
+    errors=_ERRORS,
+)
+async def wait(api: Api, call: Call[RunCreate, None]) -> Response:
+    b = await call.body()
+    run, _ = api.ex.create_run(call.path.get("thread_id"), _spec(b))
+    return await wait_response(
+        api.ex,
+        run.thread_id,
+        run.run_id,
+        cancel_on_disconnect=b.on_disconnect == "cancel",
+        headers=_locations(run.thread_id, run.run_id, "/join"),
+    )
+
+
+@endpoint(
+    "POST",
+    _THREAD_RUNS + "/stream",
+    "Create a run and stream its events",
+    ok=_EVENTS,
+    body=_RUN_BODY,
+    errors=_ERRORS,
+)
+@endpoint(
+    "POST",
+    "/runs/stream",
+    "Create a stateless run and stream its events",
+    ok=_EVENTS,
+    body=_RUN_BODY,
+    errors=_ERRORS,
+)
+async def stream(api: Api, call: Call[RunCreate, None]) -> Response:
+    b = await call.body()
+    spec = _spec(b)
+    run, reader = api.ex.create_run(
+        call.path.get("thread_id"), spec, stream_modes=set(spec.stream_mode)
+    )
+    events = run_events(
+        api.ex,
+        run.thread_id,
+        run.run_id,
+        reader,
+        resumable=spec.stream_resumable,
+        cancel_on_disconnect=b.on_disconnect == "cancel",
+    )
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers=_locations(run.thread_id, run.run_id, "/stream"),
+    )
+
+
+@endpoint(
+    "GET",
+    _RUN + "/join",
+    "Wait for a run's output (200 with an `__error__` body for an unknown run, like the reference)",
+    ok=Reply("The run's output", RunOutput),
+    errors=(404,),
+)
+async def join(api: Api, call: Call[None, None]) -> Response:
+    tid, rid = call.path["thread_id"], call.path["run_id"]
+    found = api.ex.store.find_run(rid)
+    if found is None or found.thread_id != tid or api.ex.store.was_rolled_back(tid, rid):
+        return json_response(NO_RUN_BODY)  # the reference answers 200 even for unknown runs
+    if found.phase not in ACTIVE:
+        return json_response(await api.ex.join(tid, rid))
+    return await wait_response(api.ex, tid, rid, cancel_on_disconnect=False)
+
+
+@endpoint("GET", _RUN, "Get a run", ok=Reply("The run", Run), errors=(404,))
+async def get(api: Api, call: Call[None, None]) -> Response:
+    run = api.ex.store.get_run(call.path["thread_id"], call.path["run_id"])
+    return json_response(run_json(run))
+
+
+# -- the rest ---------------------------------------------------------------------------
+
+
+@endpoint(
+    "GET",
+    _THREAD_RUNS,
+    "List the thread's runs, newest first",
+    ok=Reply("Runs", list[Run]),
+    query=RunListParams,
+    errors=(404, 422),
+)
+async def list_runs(api: Api, call: Call[None, RunListParams]) -> Response:
+    q = call.query
+    runs = api.ex.store.list_runs(
+        call.path["thread_id"], limit=q.limit, offset=q.offset, status=q.status
+    )
+    return json_response([run_json(r) for r in runs])
+
+
+@endpoint(
+    "DELETE",
+    _RUN,
+    "Delete a finished run",
+    ok={204: Reply("Done; no body")},
+    errors=(404, 409),
+)
+async def delete(api: Api, call: Call[None, None]) -> Response:
+    run = api.ex.store.get_run(call.path["thread_id"], call.path["run_id"])
+    if run.phase in ACTIVE:
+        raise Conflict(
+            f"Run {run.run_id} is still {run.phase}; cancel it (runs.cancel) before deleting it"
         )
-
-    async def _parse_run(self, request: Request) -> tuple[str | None, RunCreate, RunSpec]:
-        thread_id = request.path_params.get("tid")
-        b = parse(RunCreate, await self.body(request), "run")
-        return thread_id, b, self._spec(b)
-
-    @staticmethod
-    def _run_headers(thread_id: str, run_id: str, tail: str) -> dict[str, str]:
-        base = f"/threads/{thread_id}/runs/{run_id}"
-        return {"Location": base + tail, "Content-Location": base}
-
-    async def run_create(self, request: Request) -> Response:
-        thread_id, _, spec = await self._parse_run(request)
-        run, _ = self.ex.create_run(thread_id, spec)
-        return json_response(
-            run_json(run),
-            headers={"Content-Location": f"/threads/{run.thread_id}/runs/{run.run_id}"},
-        )
-
-    async def run_batch(self, request: Request) -> Response:
-        body = await self.body(request) or b"[]"
-        refuse_nonfinite(body, "run batch")
-        try:
-            raw = _serde.loads(body)
-        except ValueError:
-            raise InvalidInput(
-                "Invalid run batch: the body is not valid JSON; send a JSON list of run payloads"
-            ) from None
-        if not isinstance(raw, list):
-            raise InvalidInput("Invalid run batch: the body must be a JSON list of run payloads")
-        specs = [
-            self._spec(parse(RunCreate, _serde.dumps(item), f"run batch item {i}"))
-            for i, item in enumerate(raw)
-        ]
-        # all or nothing: every item must be creatable before any run is created
-        for spec in specs:
-            self.ex.check_run(None, spec)
-        return json_response([run_json(self.ex.create_run(None, s)[0]) for s in specs])
-
-    async def run_wait(self, request: Request) -> Response:
-        thread_id, b, spec = await self._parse_run(request)
-        run, _ = self.ex.create_run(thread_id, spec)
-        return await self._wait_response(
-            run.thread_id,
-            run.run_id,
-            cancel_on_disconnect=b.on_disconnect == "cancel",
-            headers=self._run_headers(run.thread_id, run.run_id, "/join"),
-        )
-
-    async def run_stream(self, request: Request) -> Response:
-        thread_id, b, spec = await self._parse_run(request)
-        run, reader = self.ex.create_run(thread_id, spec, stream_modes=set(spec.stream_mode))
-        return StreamingResponse(
-            self._sse(
-                run.thread_id,
-                run.run_id,
-                reader,
-                resumable=spec.stream_resumable,
-                cancel_on_disconnect=b.on_disconnect == "cancel",
-            ),
-            media_type="text/event-stream",
-            headers=self._run_headers(run.thread_id, run.run_id, "/stream"),
-        )
-
-    async def run_list(self, request: Request) -> Response:
-        status = request.query_params.get("status")
-        runs = self.ex.store.list_runs(
-            request.path_params["tid"],
-            limit=query_int(request, "limit", 10, minimum=1),
-            offset=query_int(request, "offset", 0),
-            status=status,
-        )
-        return json_response([run_json(r) for r in runs])
-
-    async def run_get(self, request: Request) -> Response:
-        run = self.ex.store.get_run(request.path_params["tid"], request.path_params["rid"])
-        return json_response(run_json(run))
-
-    async def run_delete(self, request: Request) -> Response:
-        run = self.ex.store.get_run(request.path_params["tid"], request.path_params["rid"])
-        if run.phase in ACTIVE:
-            raise Conflict(
-                f"Run {run.run_id} is still {run.phase}; cancel it (runs.cancel) before deleting it"
-            )
-        self.ex.store.forget_run(run.run_id)
-        return Response(status_code=204)
-
-    async def run_join(self, request: Request) -> Response:
-        tid, rid = request.path_params["tid"], request.path_params["rid"]
-        found = self.ex.store.find_run(rid)
-        if found is None or found.thread_id != tid or self.ex.store.was_rolled_back(tid, rid):
-            return json_response(NO_RUN_BODY)  # the reference answers 200 even for unknown runs
-        if found.phase not in ACTIVE:
-            return json_response(await self.ex.join(tid, rid))
-        return await self._wait_response(tid, rid, cancel_on_disconnect=False)
-
-    async def run_join_stream(self, request: Request) -> Response:
-        tid, rid = request.path_params["tid"], request.path_params["rid"]
-        # the SDK sends an empty stream_mode when none was chosen
-        modes = [m for m in request.query_params.getlist("stream_mode") if m] or None
-        last = request.headers.get("last-event-id")
-        after = int(last) if last and last.isdigit() else None
-        reader = self.ex.reader(tid, rid, set(modes) if modes else None, after)
-        run = self.ex.store.get_run(tid, rid)
-        return StreamingResponse(
-            self._sse(
-                tid,
-                rid,
-                reader,
-                resumable=bool(run.kwargs.get("resumable")),
-                cancel_on_disconnect=query_bool(request, "cancel_on_disconnect"),
-                metadata=False,
-            ),
-            media_type="text/event-stream",
-            headers=self._run_headers(tid, rid, "/stream"),
-        )
-
-    async def run_cancel(self, request: Request) -> Response:
-        tid, rid = request.path_params["tid"], request.path_params["rid"]
-        action = query_action(request)
-        wait = query_bool(request, "wait")
-        self.ex.cancel(tid, rid, action)
-        if not wait:
-            return Response(status_code=202)
-        body, _ = await self.ex.outcome(rid)
-        return json_response({} if body is NO_RUN_BODY else body)
-
-    async def run_cancel_many(self, request: Request) -> Response:
-        action = query_action(request)
-        b = parse(CancelMany, await self.body(request), "cancel request")
-        if b.run_ids is not None and b.status is not None:
-            raise InvalidInput(
-                "Invalid cancel request: pass run_ids (with thread_id) or status, not both"
-            )
-        self.ex.cancel_many(
-            thread_id=b.thread_id, run_ids=b.run_ids, status=b.status, action=action
-        )
-        return Response(status_code=204)
-
-    # -- bodies that wait ---------------------------------------------------
-
-    async def _wait_response(
-        self,
-        thread_id: str,
-        run_id: str,
-        *,
-        cancel_on_disconnect: bool,
-        headers: Mapping[str, str] | None = None,
-    ) -> Response:
-        """The run's final body; a plain response when it comes within a heartbeat interval
-        (the common case), else a streamed one that keeps the connection alive meanwhile."""
-        join = self.ex.outcome_future(run_id)  # shared: wait on it, never cancel it
-        if not cancel_on_disconnect:
-            # waiting here cannot notice a disconnect, so only when nobody asked to
-            done, _ = await asyncio.wait({join}, timeout=_HEARTBEAT_SECONDS)
-            if done:
-                return json_response(_final_body(*join.result()), headers=headers)
-        return StreamingResponse(
-            self._wait_body(thread_id, run_id, join, cancel_on_disconnect=cancel_on_disconnect),
-            media_type="application/json",
-            headers=headers,
-        )
-
-    async def _wait_body(
-        self,
-        thread_id: str,
-        run_id: str,
-        join: asyncio.Future[tuple[Any, Any]],
-        *,
-        cancel_on_disconnect: bool,
-    ) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                done, _ = await asyncio.wait({join}, timeout=_HEARTBEAT_SECONDS)
-                if done:
-                    body = _final_body(*join.result())
-                    yield body if isinstance(body, bytes) else _serde.dumps(body)
-                    return
-                yield b"\n"  # keeps proxies from timing out an idle response; JSON allows it
-        finally:
-            # the caller left before the run ended (the shared future stays untouched)
-            if not join.done() and cancel_on_disconnect:
-                _cancel_quietly(self.ex, thread_id, run_id)
-
-    async def _sse(
-        self,
-        thread_id: str,
-        run_id: str,
-        reader: AsyncIterator[tuple[int, str, bytes]] | None,
-        *,
-        resumable: bool,
-        cancel_on_disconnect: bool,
-        metadata: bool = True,
-    ) -> AsyncIterator[bytes]:
-        finished = False
-        try:
-            if metadata:
-                yield sse_frame("metadata", _serde.dumps({"run_id": run_id, "attempt": 1}))
-            if reader is not None:
-                async for event_id, event, data in reader:
-                    yield sse_frame(event, data, event_id if resumable else None)
-            finished = True
-        finally:
-            if reader is not None:
-                await reader.aclose()  # type: ignore[attr-defined]
-            if not finished and cancel_on_disconnect:
-                _cancel_quietly(self.ex, thread_id, run_id)
+    api.ex.store.forget_run(run.run_id)
+    return Response(status_code=204)
 
 
-def _final_body(body: Any, last_values: Any) -> Any:
-    if body is NO_RUN_BODY:
-        # rolled back under the caller: like the reference, answer with the last
-        # values the run produced rather than an error
-        return last_values if last_values is not None else {}
-    return body
+@endpoint(
+    "GET",
+    _RUN + "/stream",
+    "Join a run's event stream",
+    ok=_EVENTS,
+    query=JoinStreamParams,
+    headers={"Last-Event-ID": "Resume a resumable stream after this event id"},
+    errors=(404, 422),
+)
+async def join_stream(api: Api, call: Call[None, JoinStreamParams]) -> Response:
+    tid, rid = call.path["thread_id"], call.path["run_id"]
+    # read raw, not through call.query: an unknown run answers 404 before a bad
+    # cancel_on_disconnect answers 422 (the SDK sends an empty stream_mode for none)
+    modes = [m for m in call.request.query_params.getlist("stream_mode") if m] or None
+    last = call.request.headers.get("last-event-id")
+    after = int(last) if last and last.isdigit() else None
+    reader = api.ex.reader(tid, rid, set(modes) if modes else None, after)
+    run = api.ex.store.get_run(tid, rid)
+    events = run_events(
+        api.ex,
+        tid,
+        rid,
+        reader,
+        resumable=bool(run.kwargs.get("resumable")),
+        cancel_on_disconnect=call.query.cancel_on_disconnect,
+        metadata=False,
+    )
+    return StreamingResponse(
+        events, media_type="text/event-stream", headers=_locations(tid, rid, "/stream")
+    )
 
 
-def _cancel_quietly(executor: Executor, thread_id: str, run_id: str) -> None:
+@endpoint(
+    "POST",
+    _RUN + "/cancel",
+    "Cancel a run",
+    ok={
+        202: Reply("Cancellation requested (wait=false); no body"),
+        200: Reply("wait=true: the run's output once it stopped", RunOutput),
+    },
+    query=CancelParams,
+    errors=(404, 409, 422),
+)
+async def cancel(api: Api, call: Call[None, CancelParams]) -> Response:
+    q = call.query
+    api.ex.cancel(call.path["thread_id"], call.path["run_id"], q.action)
+    if not q.wait:
+        return Response(status_code=202)
+    body, _ = await api.ex.outcome(call.path["run_id"])
+    return json_response({} if body is NO_RUN_BODY else body)
+
+
+def _read_batch(raw: bytes) -> list[RunSpec]:
+    body = raw or b"[]"
+    refuse_nonfinite(body, "run batch")
     try:
-        executor.cancel(thread_id, run_id, "interrupt")
-    except NbrunsError:
-        pass  # already finished: nothing to cancel
+        items = _serde.loads(body)
+    except ValueError:
+        raise InvalidInput(
+            "Invalid run batch: the body is not valid JSON; send a JSON list of run payloads"
+        ) from None
+    if not isinstance(items, list):
+        raise InvalidInput("Invalid run batch: the body must be a JSON list of run payloads")
+    return [
+        _spec(parse(RunCreate, _serde.dumps(item), f"run batch item {i}"))
+        for i, item in enumerate(items)
+    ]
+
+
+@endpoint(
+    "POST",
+    "/runs/batch",
+    "Create several stateless runs, all or nothing",
+    ok=Reply("The runs, pending", list[Run]),
+    body=Body(RunBatch, _read_batch, required=True),
+    errors=_ERRORS,
+)
+async def batch(api: Api, call: Call[list[RunSpec], None]) -> Response:
+    specs = await call.body()
+    # all or nothing: every item must be creatable before any run is created
+    for spec in specs:
+        api.ex.check_run(None, spec)
+    return json_response([run_json(api.ex.create_run(None, s)[0]) for s in specs])
+
+
+@endpoint(
+    "POST",
+    "/runs/cancel",
+    "Cancel runs by id (with thread_id) or by status",
+    ok={204: Reply("Done; no body")},
+    body=json_body(CancelMany, "cancel request"),
+    query=CancelManyParams,
+    errors=(404,),
+)
+async def cancel_many(api: Api, call: Call[CancelMany, CancelManyParams]) -> Response:
+    action = call.query.action
+    b = await call.body()
+    if b.run_ids is not None and b.status is not None:
+        raise InvalidInput(
+            "Invalid cancel request: pass run_ids (with thread_id) or status, not both"
+        )
+    api.ex.cancel_many(thread_id=b.thread_id, run_ids=b.run_ids, status=b.status, action=action)
+    return Response(status_code=204)

@@ -1,28 +1,76 @@
-"""Records and LangGraph snapshots as the JSON the reference server sends."""
+"""Records and LangGraph snapshots as the JSON the reference server sends.
+
+Each builder returns a shape from `_shapes`, the same type the OpenAPI
+document's response schemas are derived from.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import functools
+import warnings
+from collections.abc import Callable, Mapping
+from importlib import metadata as _metadata
+from typing import Any, cast
 
 from .._core._lifecycle import public_status, thread_status
 from .._core._records import AssistantRecord, RunRecord, ThreadRecord, TimelineEvent
 from .._core._store import MemoryStore
+from .._core._types import RunStatus
 from .._engine import _serde
+from ._shapes import (
+    Assistant,
+    AssistantSchemas,
+    Checkpoint,
+    Info,
+    Run,
+    StateUpdated,
+    Subgraph,
+    Task,
+    TaskCheckpoint,
+    Thread,
+    ThreadState,
+)
+from ._shapes import TimelineEvent as TimelineEventJson
 
 __all__ = [
     "assistant_json",
+    "dist_version",
     "empty_state_json",
+    "info_json",
     "run_json",
+    "schemas_json",
     "state_json",
+    "state_updated_json",
+    "subgraphs_json",
     "thread_json",
     "timeline_json",
 ]
 
-_iso = _serde.iso
+# `iso` answers None only when given None: a timestamp always reads as a string
+_iso = cast("Callable[[float], str]", _serde.iso)
+_iso_or_none = _serde.iso
 
 
-def assistant_json(a: AssistantRecord) -> dict[str, Any]:
+@functools.cache
+def dist_version(dist: str) -> str:
+    """An installed distribution's version ("unknown" if absent); fixed for the process."""
+    try:
+        return _metadata.version(dist)
+    except _metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def info_json(graph_ids: list[str]) -> Info:
+    return {
+        "version": dist_version("nbruns"),
+        "langgraph_py_version": dist_version("langgraph"),
+        "flags": {"assistants": True, "crons": False, "langsmith": False},
+        "nbruns": True,
+        "graphs": graph_ids,
+    }
+
+
+def assistant_json(a: AssistantRecord) -> Assistant:
     return {
         "assistant_id": a.assistant_id,
         "graph_id": a.graph_id,
@@ -37,7 +85,30 @@ def assistant_json(a: AssistantRecord) -> dict[str, Any]:
     }
 
 
-def thread_json(store: MemoryStore, t: ThreadRecord) -> dict[str, Any]:
+def schemas_json(graph_id: str, graph: Any) -> AssistantSchemas:
+    return {
+        "graph_id": graph_id,
+        "input_schema": graph.get_input_jsonschema(),
+        "output_schema": graph.get_output_jsonschema(),
+        "state_schema": graph.get_output_jsonschema(),
+        "config_schema": _config_schema(graph),
+        "context_schema": graph.get_context_jsonschema(),
+    }
+
+
+def _config_schema(graph: Any) -> Any:
+    # LangGraph 1.x deprecates config schemas in favour of context schemas, but the
+    # reference still reports one; keep the deprecation out of users' warning filters
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return graph.get_config_jsonschema()
+
+
+def subgraphs_json(graph_id: str, graph: Any) -> dict[str, Subgraph]:
+    return {ns: {"graph_id": graph_id} for ns, _ in graph.get_subgraphs()}
+
+
+def thread_json(store: MemoryStore, t: ThreadRecord) -> Thread:
     runs = store.status_runs(t.thread_id)
     status = thread_status(runs, t.head)  # from the runs already in hand
 
@@ -59,30 +130,30 @@ def thread_json(store: MemoryStore, t: ThreadRecord) -> dict[str, Any]:
     }
 
 
-def run_json(r: RunRecord) -> dict[str, Any]:
+def run_json(r: RunRecord) -> Run:
     return {
         "run_id": r.run_id,
         "thread_id": r.thread_id,
         "assistant_id": r.assistant_id,
         "created_at": _iso(r.created_at),
         "updated_at": _iso(r.updated_at),
-        "status": public_status(r),
+        # never None here: the store hands out no run that a rollback deleted
+        "status": cast("RunStatus", public_status(r)),
         "metadata": r.metadata,
         "kwargs": r.kwargs,
         "multitask_strategy": r.multitask_strategy,
         "cancel_reason": r.cancel_reason,
-        # nbruns additions: when it really started and ended, and who replaced it
-        "started_at": _iso(r.started_at),
-        "ended_at": _iso(r.ended_at),
+        "started_at": _iso_or_none(r.started_at),
+        "ended_at": _iso_or_none(r.ended_at),
         "superseded_by": r.superseded_by,
     }
 
 
-def _checkpoint_json(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _checkpoint_json(config: Mapping[str, Any] | None) -> Checkpoint | None:
     if not config:
         return None
     c = config.get("configurable", {})
-    out = {
+    out: Checkpoint = {
         "thread_id": c.get("thread_id"),
         "checkpoint_ns": c.get("checkpoint_ns", ""),
         "checkpoint_id": c.get("checkpoint_id"),
@@ -92,12 +163,12 @@ def _checkpoint_json(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
-def _task_json(task: Any) -> dict[str, Any]:
-    state = task.state
-    if state is not None and hasattr(state, "values"):
-        state = state_json(state)
-    elif state is not None:
-        state = {"checkpoint": _checkpoint_json(state)}
+def _task_json(task: Any) -> Task:
+    state: ThreadState | TaskCheckpoint | None = None
+    if task.state is not None and hasattr(task.state, "values"):
+        state = state_json(task.state)
+    elif task.state is not None:
+        state = {"checkpoint": _checkpoint_json(task.state)}
     return {
         "id": task.id,
         "name": task.name,
@@ -110,7 +181,7 @@ def _task_json(task: Any) -> dict[str, Any]:
     }
 
 
-def state_json(snapshot: Any) -> dict[str, Any]:
+def state_json(snapshot: Any) -> ThreadState:
     if not (snapshot.config or {}).get("configurable", {}).get("checkpoint_id"):
         # no checkpoint (never run, or its only run rolled back): the reference's empty state
         return empty_state_json()
@@ -125,12 +196,12 @@ def state_json(snapshot: Any) -> dict[str, Any]:
         "checkpoint": checkpoint,
         "parent_checkpoint": parent,
         "interrupts": list(snapshot.interrupts),
-        "checkpoint_id": checkpoint and checkpoint["checkpoint_id"],
-        "parent_checkpoint_id": parent and parent["checkpoint_id"],
+        "checkpoint_id": None if checkpoint is None else checkpoint["checkpoint_id"],
+        "parent_checkpoint_id": None if parent is None else parent["checkpoint_id"],
     }
 
 
-def empty_state_json() -> dict[str, Any]:
+def empty_state_json() -> ThreadState:
     """The state of a thread that has no checkpoint yet."""
     return {
         "values": {},
@@ -146,12 +217,28 @@ def empty_state_json() -> dict[str, Any]:
     }
 
 
-def timeline_json(e: TimelineEvent) -> dict[str, Any]:
+def state_updated_json(configurable: Mapping[str, Any]) -> StateUpdated:
+    """The answer to a state update: the new checkpoint, under the names SDKs read."""
+    checkpoint: Checkpoint = {
+        "thread_id": configurable["thread_id"],
+        "checkpoint_ns": configurable.get("checkpoint_ns", ""),
+        "checkpoint_id": configurable["checkpoint_id"],
+    }
     return {
+        "checkpoint": checkpoint,
+        "configurable": checkpoint,
+        "checkpoint_id": configurable["checkpoint_id"],
+    }
+
+
+def timeline_json(e: TimelineEvent) -> TimelineEventJson:
+    event: TimelineEventJson = {
         "seq": e.seq,
         "at": _iso(e.at),
         "thread_id": e.thread_id,
         "run_id": e.run_id,
         "kind": e.kind,
-        **{k: v for k, v in e.detail.items() if v is not None},
     }
+    # a TypedDict cannot name keys that vary by kind: the details join as extra keys
+    details = {k: v for k, v in e.detail.items() if v is not None}
+    return cast("TimelineEventJson", {**event, **details})

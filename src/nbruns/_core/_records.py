@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._types import CancelAction, CancelSource, MultitaskStrategy
+
 __all__ = [
     "AssistantRecord",
     "Head",
@@ -77,14 +79,15 @@ class RunRecord:
     updated_at: float
     scheduled_at: float
     phase: RunPhase
-    multitask_strategy: str
+    multitask_strategy: MultitaskStrategy
     metadata: Mapping[str, Any] = field(default_factory=dict)
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     started_at: float | None = None
     ended_at: float | None = None
     ended_seq: int | None = None
-    cancel_action: str | None = None
-    cancel_reason: str | None = None
+    cancel_action: CancelAction | None = None
+    cancel_reason: str | None = None  # in words, for people
+    cancel_source: CancelSource | None = None  # the same, for programs
     superseded_by: str | None = None
     error: Mapping[str, Any] | None = None
     result: bytes | None = None  # join's body, as JSON bytes

@@ -270,6 +270,8 @@ class MemoryStore:
         return sorted(runs, key=lambda r: r.seq)
 
     def holds_thread(self, thread_id: str) -> bool:
+        """Whether a started run (running, or stopping) still holds the thread: the one
+        record of it; the executor starts the next run only once this is False."""
         return any(r.phase != "pending" for r in self.active_runs(thread_id))
 
     def next_pending(self, thread_id: str) -> RunRecord | None:

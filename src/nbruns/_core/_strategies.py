@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._records import RunRecord
-from ._types import MultitaskStrategy
+from ._types import CancelAction, MultitaskStrategy
 
 __all__ = ["REJECT_DETAIL", "Decision", "Enqueue", "Reject", "Supersede", "decide"]
 
@@ -34,7 +34,7 @@ class Enqueue:
 class Supersede:
     """Cancel `run_ids` with `action`, then insert the run; it starts once they have stopped."""
 
-    action: MultitaskStrategy
+    action: CancelAction
     run_ids: tuple[str, ...]
     reason: str
 

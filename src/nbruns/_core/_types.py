@@ -10,10 +10,12 @@ from typing import Literal, get_args
 
 __all__ = [
     "CANCEL_ACTIONS",
+    "CANCEL_SOURCES",
     "MULTITASK_STRATEGIES",
     "STREAM_MODES",
     "SUPPORTED_STREAM_MODES",
     "CancelAction",
+    "CancelSource",
     "IfNotExists",
     "MultitaskStrategy",
     "OnCompletion",
@@ -54,6 +56,16 @@ MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
 CancelAction = Literal["interrupt", "rollback"]
 """How `runs.cancel` stops a run: keep its completed steps, or delete it and them."""
 
+CancelSource = Literal["superseded", "client", "shutdown", "run_timeout", "crashed"]
+"""Who or what stopped a run, for programs; `cancel_reason` says it in words (nbruns's own).
+
+- superseded: a newer run on its thread came with multitask_strategy interrupt or rollback
+- client: a client cancelled it (`runs.cancel`, `runs.cancel_many`) or deleted its thread
+- shutdown: the server closed, or the event loop running it was torn down
+- run_timeout: it ran past the server's run timeout (it ends as `timeout`)
+- crashed: its task ended with an exception nbruns did not expect (Ctrl-C in a node)
+"""
+
 StreamMode = Literal[
     "values",
     "messages",
@@ -77,6 +89,7 @@ OnCompletion = Literal["delete", "keep"]
 
 MULTITASK_STRATEGIES: tuple[str, ...] = get_args(MultitaskStrategy)
 CANCEL_ACTIONS: tuple[str, ...] = get_args(CancelAction)
+CANCEL_SOURCES: tuple[str, ...] = get_args(CancelSource)
 STREAM_MODES: tuple[str, ...] = get_args(StreamMode)
 # "events", "tools" and "lifecycle" need LangChain callback plumbing nbruns does not
 # reproduce; asking for them gets a 422 that says so rather than a silent empty stream.

@@ -5,14 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from langgraph.runtime import RunControl
 from langgraph.types import Command
 
 from .._core._records import RunRecord
 from ._runstream import RunStream
 
-__all__ = ["drive", "error_body"]
+__all__ = ["Progress", "drive", "error_body"]
+
+
+@dataclass(slots=True)
+class Progress:
+    """What a run has produced so far; the executor keeps it, so it outlives a cancel."""
+
+    values: Any = None  # the last values chunk (never an interrupt's)
+    interrupts: list[Any] = field(default_factory=list)  # each one once, in order
+    paused: bool = False  # a breakpoint or interrupt(): the thread has next tasks
+    timed_out: bool = False  # the server's run timeout cut it short
 
 
 async def drive(
@@ -20,11 +32,16 @@ async def drive(
     run: RunRecord,
     stream: RunStream | None,
     *,
-    progress: dict[str, Any],
+    progress: Progress,
+    control: RunControl,
     on_step: Callable[[list[str]], None],
     time_limit: float | None,
-) -> dict[str, Any]:
-    """Execute the run's graph; publish events; return the last values and interrupts."""
+) -> Progress:
+    """Execute the run's graph; publish events; return the last values and interrupts.
+
+    A drain requested on `control` ends the graph at its next step boundary with
+    `langgraph.errors.GraphDrained`, which this lets through.
+    """
     kwargs = run.kwargs
     modes = _graph_modes(kwargs["stream_mode"])
     subgraphs = bool(kwargs.get("subgraphs"))
@@ -36,11 +53,6 @@ async def drive(
         extra["context"] = kwargs["context"]
     if kwargs.get("durability") is not None:
         extra["durability"] = kwargs["durability"]
-    # progress is the caller's: what the run has produced so far survives a cancel
-    progress.setdefault("values", None)
-    interrupts: list[Any] = progress.setdefault("interrupts", [])
-    seen_interrupts: set[str] = set()
-    message_ids: dict[str, Any] = {}
     parts = graph.astream(
         graph_input,
         kwargs["config"],
@@ -48,35 +60,50 @@ async def drive(
         subgraphs=subgraphs,
         interrupt_before=kwargs.get("interrupt_before"),
         interrupt_after=kwargs.get("interrupt_after"),
+        control=control,
         **extra,
     )
-    # aclosing: leaving early must finish the graph's own cleanup (and its checkpoint
-    # writes) now, not whenever the generator happens to be garbage-collected
-    async with asyncio.timeout(time_limit), contextlib.aclosing(parts):
-        async for part in parts:
-            ns, mode, chunk = part if subgraphs else ((), *part)
-            if not ns:
-                if mode == "values":
-                    if not (isinstance(chunk, dict) and "__interrupt__" in chunk):
-                        progress["values"] = chunk
-                elif mode == "updates" and isinstance(chunk, dict):
-                    # interrupts come in both values and updates chunks: take them once
-                    if "__interrupt__" in chunk:
-                        progress["paused"] = True  # a breakpoint or interrupt(): next is set
-                    for item in chunk.get("__interrupt__", ()):
-                        key = getattr(item, "id", None) or repr(item)
-                        if key not in seen_interrupts:
-                            seen_interrupts.add(key)
-                            interrupts.append(item)
-                    nodes = [n for n in chunk if n != "__interrupt__"]
-                    if nodes:
-                        on_step(nodes)
-            if stream is not None and stream.wanted:
-                _publish(stream, kwargs["stream_mode"], ns, mode, chunk, message_ids)
-            if progress.get("stop_requested"):
-                # a node swallowed the cancellation: stop at this step boundary anyway
-                raise asyncio.CancelledError("the run was cancelled")
+    deadline = asyncio.timeout(time_limit)
+    try:
+        # aclosing: leaving early must finish the graph's own cleanup (and its checkpoint
+        # writes) now, not whenever the generator happens to be garbage-collected
+        async with deadline, contextlib.aclosing(parts):
+            await _consume(parts, progress, stream, kwargs["stream_mode"], subgraphs, on_step)
+    finally:
+        progress.timed_out = deadline.expired()
     return progress
+
+
+async def _consume(
+    parts: Any,
+    progress: Progress,
+    stream: RunStream | None,
+    requested: list[str],
+    subgraphs: bool,
+    on_step: Callable[[list[str]], None],
+) -> None:
+    seen_interrupts: set[str] = set()
+    message_ids: dict[str, Any] = {}
+    async for part in parts:
+        ns, mode, chunk = part if subgraphs else ((), *part)
+        if not ns:
+            if mode == "values":
+                if not (isinstance(chunk, dict) and "__interrupt__" in chunk):
+                    progress.values = chunk
+            elif mode == "updates" and isinstance(chunk, dict):
+                # interrupts come in both values and updates chunks: take them once
+                if "__interrupt__" in chunk:
+                    progress.paused = True  # a breakpoint or interrupt(): next is set
+                for item in chunk.get("__interrupt__", ()):
+                    key = getattr(item, "id", None) or repr(item)
+                    if key not in seen_interrupts:
+                        seen_interrupts.add(key)
+                        progress.interrupts.append(item)
+                nodes = [n for n in chunk if n != "__interrupt__"]
+                if nodes:
+                    on_step(nodes)
+        if stream is not None and stream.wanted:
+            _publish(stream, requested, ns, mode, chunk, message_ids)
 
 
 _MODE_FOR_GRAPH = {"messages-tuple": "messages"}

@@ -4,59 +4,42 @@ It owns every task it starts (one per started run, plus finalizers), runs one
 run per thread at a time in FIFO order, and starts the next run the moment a
 thread is free: no polling. A cancelled run is awaited, including any blocking
 node still running in a worker thread, before its successor's first step.
+
+Each started run's task goes through the states of `_run_task.TaskState`.
+Assistants and threads are composed in (`Assistants`, `Threads`), over the same
+store, graphs and checkpointer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextvars
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .._core._errors import BadRequest, Conflict, InvalidInput, NotFound
 from .._core._lifecycle import ACTIVE, INFLIGHT, public_status, transition
 from .._core._records import AssistantRecord, Head, RunPhase, RunRecord, ThreadRecord
 from .._core._store import MemoryStore
 from .._core._strategies import Reject, Supersede, decide
-from .._persistence._checkpoints import Mark, NbrunsMemorySaver, NbrunsSqliteSaver
+from .._core._types import CANCEL_ACTIONS, CancelAction, CancelSource
+from .._persistence._checkpoints import NbrunsMemorySaver, NbrunsSaver
 from . import _serde
+from ._assistants import Assistants
 from ._drive import drive, error_body
 from ._graphs import GraphRegistry
+from ._pool import TrackingPool, current_run
+from ._run_task import RunTask, TaskState
 from ._runspec import RunSpec, assistant_id_for_graph, is_uuid, run_kwargs
 from ._runstream import RunStream
-from ._thread_ops import ThreadOps
+from ._threads import Threads
 
 __all__ = ["LOOP_TEARDOWN", "NO_RUN_BODY", "Executor", "RunSpec"]
 
 NO_RUN_BODY = {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
 """What join answers for a run deleted (rolled back) while it was being waited on."""
-
-_current_run: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "nbruns_current_run", default=None
-)
-
-
-@dataclass(slots=True)
-class _Control:
-    """What the executor holds for a started run."""
-
-    run_id: str
-    thread_id: str
-    # taken when the task begins, before any step
-    mark: Mark = field(default_factory=lambda: Mark(None, frozenset()))
-    progress: dict[str, Any] = field(default_factory=dict)
-    task: asyncio.Task[None] | None = None
-    started: bool = False  # the task's body has begun: only then is task.cancel() safe
-    stop_requested_at: float | None = None
-    finalizing: bool = False  # nbruns's own cleanup is running: do not cancel it
-    stop_action: str | None = None
-    finalized: bool = False
-
 
 logger = logging.getLogger(__name__)
 
@@ -69,54 +52,88 @@ _MAX_RECANCELS = 50
 LOOP_TEARDOWN = "the event loop running the nbruns server is shutting down"
 
 
-def _stopped_from_outside(run: RunRecord, now: float, reason: str) -> RunRecord:
+def _stopped_from_outside(
+    run: RunRecord, now: float, reason: str, source: CancelSource
+) -> RunRecord:
     """A running run whose task ended without the executor stopping it."""
-    return transition(run, "stopping", at=now, cancel_action="interrupt", cancel_reason=reason)
+    return transition(
+        run,
+        "stopping",
+        at=now,
+        cancel_action="interrupt",
+        cancel_reason=reason,
+        cancel_source=source,
+    )
 
 
-class _TrackingPool(concurrent.futures.ThreadPoolExecutor):
-    """The server loop's default executor. LangGraph runs sync nodes here; recording
-    which run submitted each job lets a cancelled run wait for them to return."""
-
-    def __init__(self) -> None:
-        super().__init__(thread_name_prefix="nbruns-node")
-        # run id -> jobs; touched only from the loop thread (submit runs there)
-        self.jobs: dict[str, list[concurrent.futures.Future[Any]]] = {}
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        future = super().submit(fn, *args, **kwargs)
-        run_id = _current_run.get()
-        if run_id is not None:
-            self.jobs.setdefault(run_id, []).append(future)
-        return future
+def _cancel_action(action: str) -> CancelAction:
+    # the API hands over the query parameter it checked; a caller that did not is told
+    if action == "interrupt":
+        return "interrupt"
+    if action == "rollback":
+        return "rollback"
+    raise InvalidInput(f"Invalid cancel action {action!r}: use one of {CANCEL_ACTIONS}")
 
 
-class Executor(ThreadOps):
+class Executor:
     """Runs, threads and assistants on one event loop, over a `MemoryStore`."""
 
     def __init__(
         self,
         *,
         store: MemoryStore | None = None,
-        saver: NbrunsMemorySaver | NbrunsSqliteSaver | None = None,
+        saver: NbrunsSaver | None = None,
         clock: Callable[[], float] = time.time,
         run_timeout: float | None = None,
     ) -> None:
-        self.store = store or MemoryStore()
-        self.saver = saver or NbrunsMemorySaver()
+        self._store = store or MemoryStore()
+        self.saver: NbrunsSaver = saver or NbrunsMemorySaver()
         self.graphs = GraphRegistry(self.saver)
         self.clock = clock
         self.run_timeout = run_timeout
-        self._controls: dict[str, _Control] = {}
-        self._holders: dict[str, str] = {}  # thread id -> run id holding it
+        self._run_tasks: dict[str, RunTask] = {}  # run id -> its task, until released
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streams: dict[str, RunStream] = {}
         # run id -> future of (join body, last values the run produced)
         self._done: dict[str, asyncio.Future[tuple[Any, Any]]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._pool: _TrackingPool | None = None
+        self._pool: TrackingPool | None = None
         self._pool_owned = False
         self._closed = False
+        self._compose()
+
+    @property
+    def store(self) -> MemoryStore:
+        return self._store
+
+    @store.setter
+    def store(self, store: MemoryStore) -> None:
+        """Swap the store (served mode opens its durable one after the executor exists)."""
+        self._store = store
+        self._compose()
+
+    def _compose(self) -> None:
+        """Build the parts that share the store, graphs and checkpointer (again, after a swap)."""
+        self.assistants = Assistants(self._store, self.graphs, clock=self.clock)
+        self.threads = Threads(
+            self._store,
+            self.graphs,
+            self.saver,
+            clock=self.clock,
+            stop_runs=self._stop_all,
+            wake_joiners=self._wake_joiners,
+        )
+        # the names the API layer has always called on the executor
+        self.resolve_assistant = self.assistants.resolve
+        self.create_assistant = self.assistants.create
+        self.update_assistant = self.assistants.update
+        self.create_thread = self.threads.create
+        self.update_thread = self.threads.update
+        self.delete_thread = self.threads.delete
+        self.copy_thread = self.threads.copy
+        self.get_state = self.threads.get_state
+        self.get_history = self.threads.get_history
+        self.update_state = self.threads.update_state
 
     # -- setup ---------------------------------------------------------------
 
@@ -130,23 +147,24 @@ class Executor(ThreadOps):
         """
         if not owned and getattr(loop, "_default_executor", None) is not None:
             return
-        self._pool = _TrackingPool()
+        self._pool = TrackingPool()
         self._pool_owned = owned
         loop.set_default_executor(self._pool)
 
-    def use_saver(self, saver: NbrunsMemorySaver | NbrunsSqliteSaver) -> None:
+    def use_saver(self, saver: NbrunsSaver) -> None:
         """Swap the checkpointer; only before any graph is registered (served mode opens
         its SQLite saver on uvicorn's loop, after the app exists)."""
         if self.graphs.ids():
             raise RuntimeError("use_saver must be called before graphs are registered")
         self.saver = saver
         self.graphs = GraphRegistry(saver)
+        self._compose()
 
     def register_graphs(self, graphs: Mapping[str, Any]) -> None:
         for graph_id in self.graphs.register(graphs):
             if assistant_id_for_graph(graph_id) not in self.store.assistants:
                 # (a durable store remembers it from an earlier process)
-                self._put_system_assistant(graph_id)
+                self.assistants.put_system(graph_id)
 
     async def recover(self) -> None:
         """After a restart on a durable store: settle runs the old process left behind.
@@ -167,13 +185,14 @@ class Executor(ThreadOps):
                     run, "error", now, error=error, result=_serde.dumps({"__error__": error})
                 )
             elif run.phase == "stopping" and run.cancel_action == "rollback":
-                await self.saver.aundo_run(run.thread_id, run.run_id, Mark(None, frozenset()))
+                await self.saver.adelete_for_runs([run.run_id], thread_id=run.thread_id)
                 self._drop_rolled_back(run, now)
             elif run.phase == "stopping":
                 self._end_run(run, "interrupted", now)
         for thread in list(self.store.threads.values()):
             if thread.graph_id is not None and thread.graph_id in self.graphs:
-                await self._safe_refresh_head(thread.thread_id, self.graphs.get(thread.graph_id))
+                graph = self.graphs.get(thread.graph_id)
+                await self.threads.refresh_head_safely(thread.thread_id, graph)
             self._schedule(thread.thread_id)
 
     # -- runs: creating ------------------------------------------------------
@@ -192,7 +211,7 @@ class Executor(ThreadOps):
         tid = thread.thread_id
         run_id = str(uuid.uuid4())
         now = self.clock()
-        decision = decide(spec.multitask_strategy, self.store.inflight(tid), run_id)  # type: ignore[arg-type]
+        decision = decide(spec.multitask_strategy, self.store.inflight(tid), run_id)
         if isinstance(decision, Reject):
             self.store.record("rejected", tid, None, at=now, strategy=spec.multitask_strategy)
             raise Conflict(decision.detail)
@@ -226,7 +245,9 @@ class Executor(ThreadOps):
         if isinstance(decision, Supersede):
             for old_id in decision.run_ids:
                 old = self.store.runs[old_id]
-                self._cancel(old, decision.action, decision.reason, superseded_by=run_id)
+                self._cancel(
+                    old, decision.action, decision.reason, "superseded", superseded_by=run_id
+                )
         self._schedule(tid)
         return run, reader
 
@@ -247,7 +268,7 @@ class Executor(ThreadOps):
 
     def _assistant_for_run(self, assistant_id: str, thread_id: str | None) -> AssistantRecord:
         try:
-            return self.resolve_assistant(assistant_id)
+            return self.assistants.resolve(assistant_id)
         except NotFound:
             if not is_uuid(assistant_id):
                 graphs = ", ".join(repr(g) for g in self.graphs.ids())
@@ -261,7 +282,7 @@ class Executor(ThreadOps):
         self, thread_id: str | None, spec: RunSpec, assistant: AssistantRecord
     ) -> ThreadRecord:
         if thread_id is None:
-            return self.create_thread(graph_id=assistant.graph_id, temporary=True)
+            return self.threads.create(graph_id=assistant.graph_id, temporary=True)
         existing = self.store.threads.get(thread_id)
         if existing is not None:
             if existing.graph_id is None:
@@ -276,12 +297,14 @@ class Executor(ThreadOps):
                 )
             return existing
         if spec.if_not_exists == "create":
-            return self.create_thread(thread_id=thread_id, graph_id=assistant.graph_id)
+            return self.threads.create(thread_id=thread_id, graph_id=assistant.graph_id)
         raise NotFound("Thread or assistant not found.")
 
     # -- runs: cancelling ----------------------------------------------------
 
     def cancel(self, thread_id: str, run_id: str, action: str) -> RunRecord:
+        """Cancel one run for a client; `action` is a `CancelAction`."""
+        stop = _cancel_action(action)
         try:
             run = self.store.get_run(thread_id, run_id)
         except NotFound:
@@ -292,7 +315,7 @@ class Executor(ThreadOps):
                 "correct, and the runs haven't been deleted or completed. (Run "
                 f"{run_id} already finished with status {public_status(run)}.)"
             )
-        self._cancel(run, action, f"cancelled by client (action={action})")
+        self._cancel(run, stop, f"cancelled by client (action={action})", "client")
         return self.store.runs.get(run_id, run)
 
     def cancel_many(
@@ -303,6 +326,8 @@ class Executor(ThreadOps):
         status: str | None = None,
         action: str = "interrupt",
     ) -> int:
+        """Cancel runs for a client, by ids or by status; `action` is a `CancelAction`."""
+        stop = _cancel_action(action)
         if run_ids is not None:
             if thread_id is None:
                 raise InvalidInput("run_ids needs thread_id: pass both, or pass status alone.")
@@ -315,12 +340,18 @@ class Executor(ThreadOps):
         for run in targets:
             current = self.store.runs.get(run.run_id)
             if current is not None and current.phase in INFLIGHT:
-                self._cancel(current, action, f"cancelled by client (action={action})")
+                self._cancel(current, stop, f"cancelled by client (action={action})", "client")
                 count += 1
         return count
 
     def _cancel(
-        self, run: RunRecord, action: str, reason: str, *, superseded_by: str | None = None
+        self,
+        run: RunRecord,
+        action: CancelAction,
+        reason: str,
+        source: CancelSource,
+        *,
+        superseded_by: str | None = None,
     ) -> None:
         """Cancel a pending or running run now; a running one finishes stopping in its task."""
         now = self.clock()
@@ -329,9 +360,9 @@ class Executor(ThreadOps):
             kind, run.thread_id, run.run_id, at=now, action=action, by=superseded_by, reason=reason
         )
         if run.phase == "pending":
-            self._finish_pending(run, action, reason, superseded_by, now)
+            self._finish_pending(run, action, reason, source, superseded_by, now)
             return
-        control = self._controls[run.run_id]
+        run_task = self._run_tasks[run.run_id]
         self.store.replace_run(
             transition(
                 run,
@@ -339,37 +370,39 @@ class Executor(ThreadOps):
                 at=now,
                 cancel_action=action,
                 cancel_reason=reason,
+                cancel_source=source,
                 superseded_by=superseded_by,
             )
         )
-        if control.stop_action is None:
-            control.stop_action = action
-            control.stop_requested_at = now
-            if action == "rollback":
-                self.saver.fence(run.run_id)  # nothing it writes from now on is kept
-            control.progress["stop_requested"] = True
-            # a task that has not begun sees stop_action first thing and stops itself
-            if control.task is not None and control.started:
-                control.task.cancel(reason)
-                self._watch_stop(control, reason, attempt=1)
+        if action == "rollback" and run_task.stop_requested_at is None:
+            self.saver.fence(run.run_id)  # nothing it writes from now on is kept
+        if run_task.request_stop(reason, at=now) and run_task.task is not None:
+            run_task.task.cancel(reason)
+            self._watch_stop(run_task, reason, attempt=1)
 
-    def _watch_stop(self, control: _Control, reason: str, attempt: int) -> None:
+    def _watch_stop(self, run_task: RunTask, reason: str, attempt: int) -> None:
         """Cancel again until the task stops: a node may swallow one cancellation (as
-        `asyncio.wait_for` can on Python 3.11). Never while nbruns itself finalizes."""
+        `asyncio.wait_for` can on Python 3.11). Never while nbruns itself cleans up."""
 
         def check() -> None:
-            task = control.task
-            if task is None or task.done() or control.finalized:
+            task = run_task.task
+            if task is None or task.done() or run_task.state is TaskState.RELEASED:
                 return
-            if not control.finalizing:
+            if run_task.state is not TaskState.CLEANING_UP:
                 task.cancel(reason)
             if attempt < _MAX_RECANCELS:
-                self._watch_stop(control, reason, attempt + 1)
+                self._watch_stop(run_task, reason, attempt + 1)
 
         asyncio.get_running_loop().call_later(_RECANCEL_AFTER, check)
 
     def _finish_pending(
-        self, run: RunRecord, action: str, reason: str, superseded_by: str | None, now: float
+        self,
+        run: RunRecord,
+        action: CancelAction,
+        reason: str,
+        source: CancelSource,
+        superseded_by: str | None,
+        now: float,
     ) -> None:
         if action == "rollback":
             self._drop_rolled_back(run, now)
@@ -380,6 +413,7 @@ class Executor(ThreadOps):
                 now,
                 cancel_action=action,
                 cancel_reason=reason,
+                cancel_source=source,
                 superseded_by=superseded_by,
                 result=self.store.get_thread(run.thread_id).head.values,
             )
@@ -387,15 +421,17 @@ class Executor(ThreadOps):
         self._wake_joiners(run.run_id)
         self._schedule(run.thread_id)
 
-    async def _stop_all(self, runs: list[RunRecord], action: str, reason: str) -> None:
+    async def _stop_all(
+        self, runs: list[RunRecord], action: CancelAction, reason: str, source: CancelSource
+    ) -> None:
         tasks = []
         for run in runs:
             current = self.store.runs.get(run.run_id)
             if current is not None and current.phase in INFLIGHT:
-                self._cancel(current, action, reason)
-            control = self._controls.get(run.run_id)
-            if control is not None and control.task is not None:
-                tasks.append(control.task)
+                self._cancel(current, action, reason, source)
+            run_task = self._run_tasks.get(run.run_id)
+            if run_task is not None and run_task.task is not None:
+                tasks.append(run_task.task)
         if tasks:
             await asyncio.wait(tasks)
 
@@ -403,7 +439,7 @@ class Executor(ThreadOps):
 
     def _schedule(self, thread_id: str) -> None:
         """Start the thread's next pending run if the thread is free and the run is due."""
-        if thread_id in self._holders or self._closed:
+        if self._closed or self.store.holds_thread(thread_id):
             return
         run = self.store.next_pending(thread_id)
         if run is None:
@@ -419,16 +455,14 @@ class Executor(ThreadOps):
             )
             return
         started = self.store.replace_run(transition(run, "running", at=now, started_at=now))
-        control = _Control(run.run_id, thread_id)
-        self._controls[run.run_id] = control
-        self._holders[thread_id] = run.run_id
+        run_task = self._run_tasks[run.run_id] = RunTask(run.run_id, thread_id)
         self.store.record("started", thread_id, run.run_id, at=now)
         task = asyncio.get_running_loop().create_task(
-            self._execute(control, started), name=f"nbruns-run-{run.run_id}"
+            self._execute(run_task, started), name=f"nbruns-run-{run.run_id}"
         )
-        control.task = task
+        run_task.task = task
         self._own(task)
-        task.add_done_callback(lambda t: self._after_task(control, t))
+        task.add_done_callback(lambda t: self._after_task(run_task, t))
 
     def _on_timer(self, thread_id: str) -> None:
         self._timers.pop(thread_id, None)
@@ -438,91 +472,106 @@ class Executor(ThreadOps):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _after_task(self, control: _Control, task: asyncio.Task[Any]) -> None:
+    def _after_task(self, run_task: RunTask, task: asyncio.Task[Any]) -> None:
         # Only a task cancelled from outside before its first step (the loop being torn
         # down without aclose) or ended by a BaseException from its node (Ctrl-C landing
-        # in a node of a server on the caller's loop) gets here unfinalized; still never
+        # in a node of a server on the caller's loop) gets here unreleased; still never
         # leave a run running. Only the teardown stops the whole executor.
-        if not control.finalized:
-            control.finalizing = True
-            exc = None if task.cancelled() else task.exception()  # retrieved: asyncio is quiet
-            if exc is None:
-                reason = LOOP_TEARDOWN
-                self.stop_all(reason)
-            else:
-                reason = f"stopped: its task raised {type(exc).__name__}"
-                logger.warning("run %s ended by %r", control.run_id, exc, exc_info=exc)
-            run = self.store.runs.get(control.run_id)
-            if run is not None and run.phase in ("running", "stopping"):
-                now = self.clock()
-                if run.phase == "running":
-                    run = _stopped_from_outside(run, now, reason)
-                self.store.replace_run(
-                    transition(
-                        run,
-                        "interrupted" if run.cancel_action != "rollback" else "rolled_back",
-                        at=now,
-                        ended_at=now,
-                        ended_seq=self.store.next_seq(),
-                    )
-                )
-            self._release(control)
-
-    async def _execute(self, control: _Control, run: RunRecord) -> None:
-        _current_run.set(run.run_id)
-        control.started = True
-        if control.stop_action is not None:
-            await self._finalize_cancelled(control)
+        if run_task.state is TaskState.RELEASED:
             return
+        if run_task.state is not TaskState.CLEANING_UP:
+            run_task.advance(TaskState.CLEANING_UP)
+        exc = None if task.cancelled() else task.exception()  # retrieved: asyncio is quiet
+        source: CancelSource
+        if exc is None:
+            reason, source = LOOP_TEARDOWN, "shutdown"
+            self.stop_all(reason)
+        else:
+            reason, source = f"stopped: its task raised {type(exc).__name__}", "crashed"
+            logger.warning("run %s ended by %r", run_task.run_id, exc, exc_info=exc)
+        run = self.store.runs.get(run_task.run_id)
+        if run is not None and run.phase in ("running", "stopping"):
+            now = self.clock()
+            if run.phase == "running":
+                run = _stopped_from_outside(run, now, reason, source)
+            self.store.replace_run(
+                transition(
+                    run,
+                    "interrupted" if run.cancel_action != "rollback" else "rolled_back",
+                    at=now,
+                    ended_at=now,
+                    ended_seq=self.store.next_seq(),
+                )
+            )
+        self._release(run_task)
+
+    async def _execute(self, run_task: RunTask, run: RunRecord) -> None:
+        current_run.set(run.run_id)
+        if run_task.stopping:  # stopped before its body began
+            await self._clean_up(run_task)
+            return
+        run_task.advance(TaskState.DRIVING)
         try:
-            control.mark = await self.saver.amark(run.thread_id, run.kwargs.get("checkpoint_id"))
+            run_task.mark = await self.saver.amark(run.thread_id, run.kwargs.get("checkpoint_id"))
         except asyncio.CancelledError:
-            await self._finalize_cancelled(control)
+            await self._clean_up(run_task)
             raise
         graph = self.graphs.get(run.graph_id)
         stream = self._streams.get(run.run_id)
         try:
-            outcome = await drive(
+            await drive(
                 graph,
                 run,
                 stream,
-                progress=control.progress,
+                progress=run_task.progress,
+                control=run_task.control,
                 on_step=lambda nodes: self.store.record(
                     "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
                 ),
                 time_limit=self.run_timeout,
             )
         except asyncio.CancelledError:
-            await self._finalize_cancelled(control)
+            await self._clean_up(run_task)
             raise
-        except Exception as exc:
-            if control.stop_action is not None:
-                await self._finalize_cancelled(control)
+        except Exception as exc:  # GraphDrained too: the drain a stop asked for
+            if run_task.stopping:
+                await self._clean_up(run_task)
                 return
             error = error_body(exc)
             if stream is not None:
                 stream.publish("error", "error", error)
-            status = "timeout" if isinstance(exc, TimeoutError) else "error"
-            await self._finalize(control, graph, status, error=error)
-        else:
-            if control.stop_action is not None:
-                await self._finalize_cancelled(control)
+            if isinstance(exc, TimeoutError):
+                timed_out = run_task.progress.timed_out  # else a node's own TimeoutError
+                await self._finalize(
+                    run_task,
+                    graph,
+                    "timeout",
+                    error=error,
+                    source="run_timeout" if timed_out else None,
+                )
             else:
-                await self._finalize(control, graph, "success", result=outcome)
+                await self._finalize(run_task, graph, "error", error=error)
+        else:
+            if run_task.stopping:
+                await self._clean_up(run_task)
+            else:
+                await self._finalize(run_task, graph, "success")
 
     async def _finalize(
         self,
-        control: _Control,
+        run_task: RunTask,
         graph: Any,
-        status: str,
+        status: Literal["success", "error", "timeout"],
         *,
-        result: Any = None,
         error: Mapping[str, Any] | None = None,
+        source: CancelSource | None = None,
     ) -> None:
-        thread_id, run_id = control.thread_id, control.run_id
+        """Record how a run that ended by itself ended, then release its thread."""
+        thread_id, run_id = run_task.thread_id, run_task.run_id
         run = self.store.runs[run_id]
-        values = result["values"] if result else None
-        clean = status == "success" and values is not None and not result.get("paused")
+        progress = run_task.progress
+        values = progress.values if status == "success" else None
+        clean = values is not None and not progress.paused
         head = Head()
         if clean and thread_id in self.store.threads:
             # a run that ended without pausing left nothing to do: its last values are
@@ -530,51 +579,56 @@ class Executor(ThreadOps):
             head = Head(values=_serde.dumps_state(values))
             self.store.set_head(thread_id, head, at=self.clock())
         elif thread_id in self.store.threads:
-            head = await self._safe_refresh_head(thread_id, graph)
+            head = await self.threads.refresh_head_safely(thread_id, graph)
         body: bytes | None
         if status != "success":
             body = _serde.dumps({"__error__": dict(error or {})})
-        elif result["interrupts"]:
+        elif progress.interrupts:
             merged = dict(values) if isinstance(values, Mapping) else {}
-            body = _serde.dumps_state({**merged, "__interrupt__": result["interrupts"]})
+            body = _serde.dumps_state({**merged, "__interrupt__": progress.interrupts})
         elif clean:
             body = head.values
         else:
             body = _serde.dumps_state(values) if values is not None else head.values
-        self._end_run(run, status, self.clock(), error=error, result=body)  # type: ignore[arg-type]
-        self._release(control)
+        self._end_run(run, status, self.clock(), error=error, result=body, cancel_source=source)
+        self._release(run_task)
         if run.kwargs.get("temporary") and run.kwargs.get("on_completion", "delete") == "delete":
-            await self.delete_thread(thread_id)
+            await self.threads.delete(thread_id)
 
-    async def _finalize_cancelled(self, control: _Control) -> None:
-        if control.finalized:
+    async def _clean_up(self, run_task: RunTask) -> None:
+        """End a stopped run as its stop asked (keep its steps, or delete them and it)."""
+        if run_task.state is TaskState.RELEASED:
             return
-        control.finalizing = True
-        run_id, thread_id = control.run_id, control.thread_id
+        run_task.advance(TaskState.CLEANING_UP)
+        run_id, thread_id = run_task.run_id, run_task.thread_id
         await self._wait_for_blocking_nodes(run_id)
         run = self.store.runs.get(run_id)
         if run is not None and run.phase == "running":
             # cancelled from outside the executor (loop teardown): keep what it did
-            run = self.store.replace_run(_stopped_from_outside(run, self.clock(), LOOP_TEARDOWN))
+            run = self.store.replace_run(
+                _stopped_from_outside(run, self.clock(), LOOP_TEARDOWN, "shutdown")
+            )
             self.stop_all(LOOP_TEARDOWN)
         action = run.cancel_action if run is not None else "rollback"
         graph = self.graphs.get(run.graph_id) if run is not None else None
         if action == "rollback" and thread_id in self.store.threads:
-            await self.saver.aundo_run(thread_id, run_id, control.mark)
-        elif control.stop_requested_at is not None and thread_id in self.store.threads:
+            await self.saver.adelete_for_runs([run_id], thread_id=thread_id)
+            # a resume wrote onto the checkpoint the run started from
+            await self.saver.arestore_writes(thread_id, run_task.mark)
+        elif run_task.stop_requested_at is not None and thread_id in self.store.threads:
             # keep the steps completed before the interrupt, not any a node that
             # ignored the cancellation went on to finish
-            await self.saver.atrim_run(thread_id, run_id, control.stop_requested_at)
+            await self.saver.atrim_run(thread_id, run_id, run_task.stop_requested_at)
         head = self.store.threads[thread_id].head if thread_id in self.store.threads else Head()
         if graph is not None and thread_id in self.store.threads:
-            head = await self._safe_refresh_head(thread_id, graph)
+            head = await self.threads.refresh_head_safely(thread_id, graph)
         now = self.clock()
         if run is not None:
             if action == "rollback":
                 self._drop_rolled_back(run, now)
             else:
                 self._end_run(run, "interrupted", now, result=head.values)
-        self._release(control)
+        self._release(run_task)
 
     def _end_run(self, run: RunRecord, phase: RunPhase, now: float, **changes: Any) -> None:
         """Finish `run` in `phase` (what clients will read) and log it on the timeline."""
@@ -595,17 +649,16 @@ class Executor(ThreadOps):
         if running:
             await asyncio.wait(running)
 
-    def _release(self, control: _Control) -> None:
-        control.finalized = True
-        self._controls.pop(control.run_id, None)
+    def _release(self, run_task: RunTask) -> None:
+        """The run's record is final: free its thread for the next run."""
+        run_task.advance(TaskState.RELEASED)
+        self._run_tasks.pop(run_task.run_id, None)
         if self._pool is not None:
-            self._pool.jobs.pop(control.run_id, None)
-        if self._holders.get(control.thread_id) == control.run_id:
-            del self._holders[control.thread_id]
-        self._close_stream(control.run_id)
-        self._wake_joiners(control.run_id, control.progress.get("values"))
-        if control.thread_id in self.store.threads:
-            self._schedule(control.thread_id)
+            self._pool.jobs.pop(run_task.run_id, None)
+        self._close_stream(run_task.run_id)
+        self._wake_joiners(run_task.run_id, run_task.progress.values)
+        if run_task.thread_id in self.store.threads:
+            self._schedule(run_task.thread_id)
 
     def _close_stream(self, run_id: str) -> None:
         stream = self._streams.pop(run_id, None)
@@ -680,12 +733,14 @@ class Executor(ThreadOps):
             timer.cancel()
         self._timers.clear()
         for run in list(self.store.runs.values()):
-            control = self._controls.get(run.run_id)
-            if run.phase not in INFLIGHT or (control is not None and control.finalizing):
-                continue  # a run finalizing now must not be cancelled again mid-cleanup
+            run_task = self._run_tasks.get(run.run_id)
+            if run.phase not in INFLIGHT or (
+                run_task is not None and run_task.state is TaskState.CLEANING_UP
+            ):
+                continue  # a run cleaning up now must not be cancelled mid-cleanup
             # Say so on its stream: a stream that just closes sends the SDK off to
             # reconnect to a server that is going away.
             stream = self._streams.get(run.run_id)
             if stream is not None:
                 stream.publish("error", "error", {"error": "ServerShutdown", "message": reason})
-            self._cancel(run, "interrupt", reason)
+            self._cancel(run, "interrupt", reason, "shutdown")

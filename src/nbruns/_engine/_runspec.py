@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._core._records import AssistantRecord, ThreadRecord
+from .._core._types import IfNotExists, MultitaskStrategy, OnCompletion
 
 __all__ = ["RunSpec", "assistant_id_for_graph", "is_uuid", "run_kwargs", "thread_config"]
 
@@ -44,9 +45,9 @@ class RunSpec:
     checkpoint_id: str | None = None
     interrupt_before: Any = None
     interrupt_after: Any = None
-    multitask_strategy: str = "enqueue"
-    if_not_exists: str = "reject"
-    on_completion: str = "delete"
+    multitask_strategy: MultitaskStrategy = "enqueue"
+    if_not_exists: IfNotExists = "reject"
+    on_completion: OnCompletion = "delete"
     after_seconds: float = 0.0
     durability: str | None = None
     feedback_keys: Any = None

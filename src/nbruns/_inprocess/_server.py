@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import functools
 import os
 import threading
 import weakref
@@ -28,12 +27,10 @@ from typing import Any, Literal
 import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
-from .._api._app import create_app
-from .._engine._executor import LOOP_TEARDOWN, Executor
-from .._persistence._durable import Durable, open_durable
-from ._httpclient import InProcessAsyncClient, InProcessClient
+from .._compose import Engine, Options
+from .._engine._executor import LOOP_TEARDOWN
+from ._clients import InProcessAsyncClient, InProcessClient, with_inline_json
 from ._loops import CallerLoop, LoopHost, LoopThread
-from ._sdkhttp import with_inline_json
 from ._transport import AsyncBridgeTransport, SyncBridgeTransport
 
 __all__ = ["DEFAULT_TIMEOUT", "Server", "default_server", "get_client", "get_sync_client"]
@@ -42,12 +39,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5, read=300, write=300, pool=5)
 _BASE_URL = "http://nbruns"
 LoopChoice = Literal["thread", "current"]
 _LOOP_CHOICES = ("thread", "current")
-
-
-def _builtin_graphs() -> dict[str, Any]:
-    from ..demo import agent
-
-    return {"agent": agent}
 
 
 class Server:
@@ -74,24 +65,18 @@ class Server:
         self._loop: LoopHost = LoopThread() if loop == "thread" else CallerLoop()
         self.loop_choice: LoopChoice = loop
         self.path = None if path is None else os.fspath(path)
-        self._durable: Durable | None = None
-        if self.path is None:
-            self.executor = Executor(run_timeout=run_timeout)
-        else:
-            self._durable = self._loop.run(open_durable(self.path))
-            self.executor = Executor(
-                store=self._durable.store, saver=self._durable.saver, run_timeout=run_timeout
-            )
-        self._loop.call_soon(
-            functools.partial(self.executor.install_pool, self._loop.loop, owned=loop == "thread")
+        options = Options(
+            graphs=graphs or {}, path=self.path, run_timeout=run_timeout, own_pool=loop == "thread"
         )
+        self._engine = Engine(options)
+        self.executor = self._engine.executor
+        self.app = self._engine.app
         self._watch: asyncio.Task[None] | None = None
-        if loop == "current":
+        if loop == "current":  # this thread runs the loop: it cannot wait on it
+            self._engine.start_nowait()
             self._watch = self._loop.loop.create_task(self._watch_loop(), name="nbruns-loop-watch")
-        self.register({**_builtin_graphs(), **(graphs or {})})
-        if self._durable is not None:
-            self._loop.run(self.executor.recover())
-        self.app = create_app(self.executor)
+        else:
+            self._loop.run(self._engine.start())
         self._closed = False
 
     def register(self, graphs: Mapping[str, Any]) -> None:
@@ -172,9 +157,7 @@ class Server:
     async def _shutdown(self, reason: str) -> None:
         if self._watch is not None:
             self._watch.cancel()
-        await self.executor.aclose(reason)
-        if self._durable is not None:
-            await self._durable.aclose()
+        await self._engine.aclose(reason)
 
     def __enter__(self) -> Server:
         return self

@@ -1,8 +1,21 @@
-"""Rollback and copy on top of LangGraph's checkpointers (in-memory and SQLite).
+"""Rollback, copy and trim on top of LangGraph's checkpointers (in-memory and SQLite).
 
-LangGraph's savers implement `delete_thread` but not `delete_for_runs` or
-`copy_thread`, so nbruns adds them here, as async methods every saver it uses
-has: `amark` (where a run starts), `aundo_run` (rollback) and `acopy_thread`.
+`BaseCheckpointSaver` declares `delete_for_runs(run_ids)` (the rollback primitive),
+`copy_thread(source_thread_id, target_thread_id)` and `prune(thread_ids, *, strategy)`,
+with `a`-prefixed async twins, but LangGraph's own savers do not implement them yet.
+nbruns's savers override the first two with the upstream names and shapes, so each
+can go once its upstream saver has it:
+
+- `delete_for_runs(run_ids, *, thread_id=None)`: the upstream signature plus an
+  optional `thread_id`, which keeps a rollback from scanning every thread;
+- `copy_thread(source_thread_id, target_thread_id)`: exactly upstream's.
+
+The rest has no upstream counterpart and stays nbruns's own: `mark` (where a run
+starts), `restore_writes` (what a rolled-back resume wrote onto that start),
+`atrim_run` (an interrupt keeps only the steps finished before it: not `prune`,
+which keeps the latest checkpoint or none) and `fence` (late writes of a rolled-back
+run are dropped).
+
 The in-memory saver keeps, per thread and namespace, checkpoints keyed by id,
 pending writes keyed by checkpoint, and channel blobs keyed by version; the
 SQLite saver keeps checkpoints (values inline) and writes. Rollback keeps all
@@ -12,13 +25,14 @@ of them consistent.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-__all__ = ["Mark", "NbrunsMemorySaver", "NbrunsSqliteSaver", "created_at"]
+__all__ = ["Mark", "NbrunsMemorySaver", "NbrunsSaver", "NbrunsSqliteSaver", "created_at"]
 
 # 100-ns intervals between the UUID epoch (1582-10-15) and the Unix epoch
 _UUID_EPOCH_OFFSET = 0x01B21DD213814000
@@ -67,7 +81,7 @@ class _Fence:
 
 
 class NbrunsMemorySaver(_Fence, InMemorySaver):
-    """InMemorySaver that can undo a run (rollback) and copy a thread."""
+    """InMemorySaver that can delete a run's checkpoints (rollback) and copy a thread."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -122,34 +136,38 @@ class NbrunsMemorySaver(_Fence, InMemorySaver):
         writes = self.writes.get((thread_id, "", start), {})
         return Mark(start, frozenset(writes))
 
-    def undo_run(self, thread_id: str, run_id: str, mark: Mark) -> int:
-        """Delete every checkpoint `run_id` wrote and restore the writes on `mark`.
+    def delete_for_runs(self, run_ids: Sequence[str], *, thread_id: str | None = None) -> None:
+        """Delete every checkpoint the runs wrote, with its pending writes (a rollback).
 
-        Returns how many checkpoints were deleted. Afterwards `get_state` and
-        `get_history` read exactly as they did when `mark` was taken.
+        Upstream's signature plus `thread_id`: look in that thread only. Without it every
+        thread is searched, a copy of the thread included (a copy keeps the run ids).
         """
-        deleted = 0
-        namespaces = self.storage.get(thread_id, {})
-        for ns in list(namespaces):
-            checkpoints = namespaces[ns]
-            for checkpoint_id, (_, metadata, _) in list(checkpoints.items()):
-                if self.serde.loads_typed(metadata).get("run_id") == run_id:
-                    del checkpoints[checkpoint_id]
-                    self.writes.pop((thread_id, ns, checkpoint_id), None)
-                    deleted += 1
-            if not checkpoints:
-                del namespaces[ns]
-        if mark.checkpoint_id is not None:
-            # a resume (Command) writes onto the checkpoint the run started from
-            key = (thread_id, "", mark.checkpoint_id)
-            writes = self.writes.get(key)
-            if writes is not None:
-                for write_key in [k for k in writes if k not in mark.write_keys]:
-                    del writes[write_key]
-                if not writes:
-                    del self.writes[key]
-        self._drop_unreferenced_blobs(thread_id)
-        return deleted
+        doomed = set(run_ids)
+        for tid in [thread_id] if thread_id is not None else list(self.storage):
+            namespaces = self.storage.get(tid, {})
+            for ns in list(namespaces):
+                checkpoints = namespaces[ns]
+                for checkpoint_id, (_, metadata, _) in list(checkpoints.items()):
+                    if self.serde.loads_typed(metadata).get("run_id") in doomed:
+                        del checkpoints[checkpoint_id]
+                        self.writes.pop((tid, ns, checkpoint_id), None)
+                if not checkpoints:
+                    del namespaces[ns]
+            self._drop_unreferenced_blobs(tid)
+
+    def restore_writes(self, thread_id: str, mark: Mark) -> None:
+        """Put the writes on the checkpoint `mark` names back as they were when it was
+        taken: a resume (`Command`) writes onto the checkpoint its run started from,
+        which `delete_for_runs` keeps (an earlier run wrote it)."""
+        if mark.checkpoint_id is None:
+            return
+        key = (thread_id, "", mark.checkpoint_id)
+        writes = self.writes.get(key)
+        if writes is not None:
+            for write_key in [k for k in writes if k not in mark.write_keys]:
+                del writes[write_key]
+            if not writes:
+                del self.writes[key]
 
     def _drop_unreferenced_blobs(self, thread_id: str) -> None:
         referenced: set[tuple[str, str, str, str | int | float]] = set()
@@ -163,8 +181,13 @@ class NbrunsMemorySaver(_Fence, InMemorySaver):
     async def amark(self, thread_id: str, checkpoint_id: str | None = None) -> Mark:
         return self.mark(thread_id, checkpoint_id)
 
-    async def aundo_run(self, thread_id: str, run_id: str, mark: Mark) -> int:
-        return self.undo_run(thread_id, run_id, mark)
+    async def adelete_for_runs(
+        self, run_ids: Sequence[str], *, thread_id: str | None = None
+    ) -> None:
+        self.delete_for_runs(run_ids, thread_id=thread_id)
+
+    async def arestore_writes(self, thread_id: str, mark: Mark) -> None:
+        self.restore_writes(thread_id, mark)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         self.copy_thread(source_thread_id, target_thread_id)
@@ -197,7 +220,8 @@ class NbrunsMemorySaver(_Fence, InMemorySaver):
 
 
 class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
-    """AsyncSqliteSaver that can undo a run (rollback) and copy a thread, in SQL."""
+    """AsyncSqliteSaver that can delete a run's checkpoints (rollback) and copy a thread,
+    in SQL."""
 
     def __init__(self, conn: Any) -> None:
         super().__init__(conn)
@@ -274,33 +298,44 @@ class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
             keys = frozenset((task_id, idx) for task_id, idx in rows)
         return Mark(checkpoint_id, keys)
 
-    async def aundo_run(self, thread_id: str, run_id: str, mark: Mark) -> int:
+    async def adelete_for_runs(
+        self, run_ids: Sequence[str], *, thread_id: str | None = None
+    ) -> None:
+        """See `NbrunsMemorySaver.delete_for_runs`."""
         await self.setup()
-        by_run = "thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
+        placeholders = ", ".join("?" * len(run_ids))
+        where = f"json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({placeholders})"
+        params: tuple[str, ...] = tuple(run_ids)
+        if thread_id is not None:
+            where, params = f"thread_id = ? AND {where}", (thread_id, *params)
         async with self.lock:
             await self._run(
                 "DELETE FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN "
-                f"(SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE {by_run})",
-                (thread_id, run_id),
+                f"(SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE {where})",
+                params,
             )
-            deleted = await self._run(
-                f"DELETE FROM checkpoints WHERE {by_run}", (thread_id, run_id)
-            )
-            if mark.checkpoint_id is not None:
-                rows = await self._rows(
-                    "SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_ns = '' "
-                    "AND checkpoint_id = ?",
-                    (thread_id, mark.checkpoint_id),
-                )
-                for task_id, idx in rows:
-                    if (task_id, idx) not in mark.write_keys:
-                        await self._run(
-                            "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND "
-                            "checkpoint_id = ? AND task_id = ? AND idx = ?",
-                            (thread_id, mark.checkpoint_id, task_id, idx),
-                        )
+            await self._run(f"DELETE FROM checkpoints WHERE {where}", params)
             await self.conn.commit()
-        return deleted
+
+    async def arestore_writes(self, thread_id: str, mark: Mark) -> None:
+        """See `NbrunsMemorySaver.restore_writes`."""
+        if mark.checkpoint_id is None:
+            return
+        await self.setup()
+        async with self.lock:
+            rows = await self._rows(
+                "SELECT task_id, idx FROM writes WHERE thread_id = ? AND checkpoint_ns = '' "
+                "AND checkpoint_id = ?",
+                (thread_id, mark.checkpoint_id),
+            )
+            for task_id, idx in rows:
+                if (task_id, idx) not in mark.write_keys:
+                    await self._run(
+                        "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND "
+                        "checkpoint_id = ? AND task_id = ? AND idx = ?",
+                        (thread_id, mark.checkpoint_id, task_id, idx),
+                    )
+            await self.conn.commit()
 
     async def atrim_run(self, thread_id: str, run_id: str, since: float) -> int:
         """Delete the checkpoints `run_id` created after `since` (an interrupt's time)."""
@@ -339,3 +374,7 @@ class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
                 (target_thread_id, source_thread_id),
             )
             await self.conn.commit()
+
+
+NbrunsSaver: TypeAlias = NbrunsMemorySaver | NbrunsSqliteSaver
+"""Either checkpointer the executor runs graphs with."""

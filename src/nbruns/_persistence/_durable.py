@@ -12,13 +12,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._core._errors import InvalidInput
 from .._core._records import AssistantRecord, Head, RunRecord, ThreadRecord, TimelineEvent
 from .._core._store import MemoryStore
 
-__all__ = ["Durable", "DurableStore", "open_durable"]
+__all__ = ["Durable", "DurableStore", "Unstorable", "open_durable"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS nbruns_assistants (assistant_id TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -33,20 +35,84 @@ CREATE TABLE IF NOT EXISTS nbruns_rolled_back (run_id TEXT PRIMARY KEY, thread_i
 """
 
 
+class Unstorable(InvalidInput):
+    """Raised by `DurableStore`, before it keeps anything, for a value that would not read
+    back equal after a restart; the message names the record and where in it."""
+
+
+# Bodies are JSON read back with `json.loads`, which gives back exactly what `json.dumps`
+# wrote for JSON values: objects with string keys, arrays, strings (ASCII-escaped, so
+# any string), integers of any width (up to Python's 4300 digits, as the API parses)
+# and floats (written as their repr). Tuples are written as arrays and read back as
+# lists, which is what the records hold after a restart.
+
+
 def _dumps(record: Any, *, drop: tuple[str, ...] = ()) -> str:
     body = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
     for name in drop:
         body.pop(name, None)
-    return json.dumps(body, default=_plain)
+    if isinstance(record, RunRecord) and record.result is not None:
+        body["result"] = _text(record.result, record)  # a join body: JSON bytes, kept as text
+    return _json(body, record)
+
+
+def _json(value: Any, record: Any) -> str:
+    try:
+        return json.dumps(value, default=_plain)
+    except (TypeError, ValueError) as exc:
+        where = _unstorable_at(value, "") or "a value"
+        raise Unstorable(
+            f"Cannot store {_name(record)}: {where} cannot be kept exactly ({exc}); "
+            "nbruns stores JSON values only: objects with string keys, arrays, strings, "
+            "numbers, true, false and null"
+        ) from None
 
 
 def _plain(value: Any) -> Any:
-    # run kwargs are JSON already; tuples and sets only need lists
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
-    if isinstance(value, bytes):  # a join body: JSON bytes, kept as text
-        return value.decode()
-    return repr(value)
+    if isinstance(value, Mapping):  # a read-only mapping reads back as an equal dict
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _text(data: bytes, record: Any) -> str:
+    try:
+        return data.decode()
+    except UnicodeDecodeError as exc:
+        raise Unstorable(
+            f"Cannot store {_name(record)}: its result is not UTF-8 JSON ({exc})"
+        ) from None
+
+
+def _name(record: Any) -> str:
+    """What failed to store, for the message: "run <id>", "thread <id>", ..."""
+    if isinstance(record, str):
+        return record
+    kind = type(record).__name__.removesuffix("Record").lower()
+    key = next(k for k in ("run_id", "assistant_id", "thread_id") if hasattr(record, k))
+    return f"{kind} {getattr(record, key)}"
+
+
+def _unstorable_at(value: Any, where: str) -> str | None:
+    """The path of the first value in `value` that JSON cannot carry back (failures only)."""
+    if isinstance(value, str | bool | float) or value is None:
+        return None
+    if isinstance(value, int):
+        try:
+            str(value)
+        except ValueError:  # beyond Python's digit limit for int -> str
+            return where or "the value"
+        return None
+    items: Any
+    if isinstance(value, Mapping):
+        bad_keys = [k for k in value if not isinstance(k, str)]
+        if bad_keys:
+            return f"{where or 'the value'} (key {bad_keys[0]!r} is not a string)"
+        items = ((f"{where}.{k}" if where else k, v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return f"{where or 'the value'} ({type(value).__name__})"
+    return next((found for path, v in items if (found := _unstorable_at(v, path))), None)
 
 
 class DurableStore(MemoryStore):
@@ -97,11 +163,14 @@ class DurableStore(MemoryStore):
     def _exec(self, sql: str, params: tuple[Any, ...]) -> None:
         self._db.execute(sql, params)
 
+    # Each change is encoded before the memory store takes it: a value that cannot be
+    # stored raises `Unstorable` with nothing kept, in memory or on disk.
+
     def put_assistant(self, record: AssistantRecord) -> AssistantRecord:
+        body = _dumps(record)
         super().put_assistant(record)
         self._exec(
-            "INSERT OR REPLACE INTO nbruns_assistants VALUES (?, ?)",
-            (record.assistant_id, _dumps(record)),
+            "INSERT OR REPLACE INTO nbruns_assistants VALUES (?, ?)", (record.assistant_id, body)
         )
         return record
 
@@ -110,22 +179,22 @@ class DurableStore(MemoryStore):
         self._exec("DELETE FROM nbruns_assistants WHERE assistant_id = ?", (assistant_id,))
 
     def create_thread(self, record: ThreadRecord, *, if_exists: str = "raise") -> ThreadRecord:
+        body = _dumps(record, drop=("head",))
         created = super().create_thread(record, if_exists=if_exists)
         if created is record:
-            self._save_thread(record)
+            self._save_thread(record, body)
         return created
 
     def replace_thread(self, thread_id: str, **changes: Any) -> ThreadRecord:
+        if not set(changes) - {"head", "updated_at", "state_updated_at"}:
+            return super().replace_thread(thread_id, **changes)  # only cached or derived
+        body = _dumps(dataclasses.replace(self.get_thread(thread_id), **changes), drop=("head",))
         record = super().replace_thread(thread_id, **changes)
-        if set(changes) - {"head", "updated_at", "state_updated_at"}:
-            self._save_thread(record)
+        self._save_thread(record, body)
         return record
 
-    def _save_thread(self, record: ThreadRecord) -> None:
-        self._exec(
-            "INSERT OR REPLACE INTO nbruns_threads VALUES (?, ?)",
-            (record.thread_id, _dumps(record, drop=("head",))),
-        )
+    def _save_thread(self, record: ThreadRecord, body: str) -> None:
+        self._exec("INSERT OR REPLACE INTO nbruns_threads VALUES (?, ?)", (record.thread_id, body))
 
     def delete_thread(self, thread_id: str) -> list[RunRecord]:
         runs = super().delete_thread(thread_id)
@@ -134,19 +203,21 @@ class DurableStore(MemoryStore):
         return runs
 
     def insert_run(self, run: RunRecord) -> RunRecord:
+        body = _dumps(run)
         super().insert_run(run)
-        self._save_run(run)
+        self._save_run(run, body)
         return run
 
     def replace_run(self, run: RunRecord) -> RunRecord:
+        body = _dumps(run)
         super().replace_run(run)
-        self._save_run(run)
+        self._save_run(run, body)
         return run
 
-    def _save_run(self, run: RunRecord) -> None:
+    def _save_run(self, run: RunRecord, body: str) -> None:
         self._exec(
             "INSERT OR REPLACE INTO nbruns_runs VALUES (?, ?, ?, ?)",
-            (run.run_id, run.thread_id, run.seq, _dumps(run)),
+            (run.run_id, run.thread_id, run.seq, body),
         )
 
     def forget_run(self, run_id: str, *, rolled_back: bool = False) -> None:
@@ -161,6 +232,7 @@ class DurableStore(MemoryStore):
     def record(
         self, kind: str, thread_id: str, run_id: str | None, *, at: float, **detail: Any
     ) -> None:
+        _json(detail, f"a {kind!r} timeline event")  # the rest of an event is ids and numbers
         super().record(kind, thread_id, run_id, at=at, **detail)
         events = self.timelines.get(thread_id)
         if events:

@@ -4,9 +4,9 @@ The reference server lives in its own virtualenv (``.ref`` at the repo root,
 gitignored) so that its dependencies never leak into nbruns' environment. It
 is run offline: no API key, no analytics, no version check, no browser.
 
-Importable::
+Importable (from the repository root, or from tests and benchmarks)::
 
-    from scripts.reference_server import ensure_venv, running_reference
+    from tools.reference_server import ensure_venv, running_reference
 
     ensure_venv()
     with running_reference("tests/conformance/reference_app/langgraph.json") as url:
@@ -15,9 +15,9 @@ Importable::
 It also holds the subprocess helpers the benchmarks and tests share for any server
 they start (``free_port``, ``wait_ok``, ``tail``, ``stop_group``).
 
-Command line (runs until Ctrl-C)::
+Command line, from the repository root (runs until Ctrl-C)::
 
-    python scripts/reference_server.py --config DIR/langgraph.json --port 8124
+    python -m tools.reference_server --config DIR/langgraph.json --port 8124
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent  # tools/ sits at the repository root
 DEFAULT_VENV = ".ref"
 REQUIREMENTS = ("langgraph-cli[inmem]", "langgraph", "langchain-core")
 # their versions, refreshed on purpose by scripts/lock.sh
@@ -242,7 +242,9 @@ def running_reference(
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m tools.reference_server", description=__doc__.splitlines()[0]
+    )
     ap.add_argument("--config", required=True, help="path to langgraph.json")
     ap.add_argument("--port", type=int, default=None, help="default: a free loopback port")
     ap.add_argument("--venv", default=DEFAULT_VENV)

@@ -1,111 +1,57 @@
-"""Assistants, threads and their checkpointed state: the executor's non-run half.
+"""Threads and their checkpointed state: create, copy, delete, read and update.
 
-`Executor` inherits these; they share its store, graphs, saver and clock. Runs
-(scheduling, cancelling, finalizing) stay in `_executor.py`.
+Runs are the executor's; a thread only needs two things from it, handed in as
+callables: stopping the thread's runs before it is deleted, and waking whoever
+waits on a run the deletion forgets.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import replace
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 from .._core._errors import Conflict, InvalidInput, NotFound
-from .._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
+from .._core._records import Head, RunRecord, ThreadRecord
 from .._core._store import MemoryStore
+from .._core._types import CancelAction, CancelSource
+from .._persistence._checkpoints import NbrunsSaver
 from . import _serde
 from ._graphs import GraphRegistry
-from ._runspec import assistant_id_for_graph, thread_config
+from ._runspec import thread_config
 
-__all__ = ["ThreadOps"]
+__all__ = ["StopRuns", "Threads"]
 
 
-class ThreadOps:
-    """Assistant and thread operations; needs `_stop_all` from the executor."""
+class StopRuns(Protocol):
+    """Stop these runs with this action, reason and source; return once they have stopped."""
 
-    store: MemoryStore
-    graphs: GraphRegistry
-    saver: Any
-    clock: Callable[[], float]
+    def __call__(
+        self, runs: list[RunRecord], action: CancelAction, reason: str, source: CancelSource
+    ) -> Awaitable[None]: ...
 
-    async def _stop_all(self, runs: list[RunRecord], action: str, reason: str) -> None:
-        raise NotImplementedError
 
-    def _wake_joiners(self, run_id: str, last_values: Any = None) -> None:
-        raise NotImplementedError
+class Threads:
+    """Thread and state operations over a store, the graphs and their checkpointer."""
 
-    # -- assistants ----------------------------------------------------------
-
-    def _put_system_assistant(self, graph_id: str) -> None:
-        """The assistant every served graph has, with an id derived from the graph id."""
-        now = self.clock()
-        self.store.put_assistant(
-            AssistantRecord(
-                assistant_id=assistant_id_for_graph(graph_id),
-                graph_id=graph_id,
-                created_at=now,
-                updated_at=now,
-                metadata={"created_by": "system"},
-                name=graph_id,
-            )
-        )
-
-    def resolve_assistant(self, assistant_id: str) -> AssistantRecord:
-        if assistant_id in self.graphs and assistant_id not in self.store.assistants:
-            graph_id, assistant_id = assistant_id, assistant_id_for_graph(assistant_id)
-            if assistant_id not in self.store.assistants:
-                # its system assistant was deleted: a graph id must keep working
-                self._put_system_assistant(graph_id)
-        return self.store.get_assistant(assistant_id)
-
-    def create_assistant(
+    def __init__(
         self,
-        graph_id: str,
+        store: MemoryStore,
+        graphs: GraphRegistry,
+        saver: NbrunsSaver,
         *,
-        assistant_id: str | None = None,
-        config: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        if_exists: str = "raise",
-        name: str | None = None,
-        description: str | None = None,
-    ) -> AssistantRecord:
-        self.graphs.get(graph_id)
-        assistant_id = assistant_id or str(uuid.uuid4())
-        existing = self.store.assistants.get(assistant_id)
-        if existing is not None:
-            if if_exists == "do_nothing":
-                return existing
-            raise Conflict(f"Assistant {assistant_id} already exists.")
-        now = self.clock()
-        return self.store.put_assistant(
-            AssistantRecord(
-                assistant_id=assistant_id,
-                graph_id=graph_id,
-                created_at=now,
-                updated_at=now,
-                config=dict(config or {}),
-                context=dict(context or {}),
-                metadata=dict(metadata or {}),
-                name=name or graph_id,
-                description=description,
-            )
-        )
+        clock: Callable[[], float],
+        stop_runs: StopRuns,
+        wake_joiners: Callable[[str], None],
+    ) -> None:
+        self.store = store
+        self.graphs = graphs
+        self.saver = saver
+        self.clock = clock
+        self._stop_runs = stop_runs
+        self._wake_joiners = wake_joiners
 
-    def update_assistant(self, assistant_id: str, **changes: Any) -> AssistantRecord:
-        current = self.resolve_assistant(assistant_id)
-        if "graph_id" in changes and changes["graph_id"] is not None:
-            self.graphs.get(changes["graph_id"])
-        fields = {k: v for k, v in changes.items() if v is not None}
-        if "metadata" in fields:
-            fields["metadata"] = {**current.metadata, **fields["metadata"]}
-        updated = replace(current, **fields, updated_at=self.clock(), version=current.version + 1)
-        return self.store.put_assistant(updated)
-
-    # -- threads -------------------------------------------------------------
-
-    def create_thread(
+    def create(
         self,
         *,
         thread_id: str | None = None,
@@ -126,28 +72,26 @@ class ThreadOps:
         )
         return self.store.create_thread(record, if_exists=if_exists)
 
-    def update_thread(self, thread_id: str, metadata: Mapping[str, Any]) -> ThreadRecord:
+    def update(self, thread_id: str, metadata: Mapping[str, Any]) -> ThreadRecord:
         thread = self.store.get_thread(thread_id)
         return self.store.replace_thread(
             thread_id, metadata={**thread.metadata, **metadata}, updated_at=self.clock()
         )
 
-    async def delete_thread(self, thread_id: str) -> None:
+    async def delete(self, thread_id: str) -> None:
         """Stop the thread's runs (awaited: no orphans keep running), then forget it all."""
         self.store.get_thread(thread_id)
-        await self._stop_all(
-            self.store.active_runs(thread_id),
-            "rollback",
-            "thread deleted",
+        await self._stop_runs(
+            self.store.active_runs(thread_id), "rollback", "thread deleted", "client"
         )
         if thread_id in self.store.threads:
             for run in self.store.delete_thread(thread_id):
                 self._wake_joiners(run.run_id)
             await self.saver.adelete_thread(thread_id)
 
-    async def copy_thread(self, thread_id: str) -> ThreadRecord:
+    async def copy(self, thread_id: str) -> ThreadRecord:
         source = self.store.get_thread(thread_id)
-        copy = self.create_thread(metadata=source.metadata, graph_id=source.graph_id)
+        copy = self.create(metadata=source.metadata, graph_id=source.graph_id)
         await self.saver.acopy_thread(thread_id, copy.thread_id)
         return self.store.replace_thread(copy.thread_id, head=source.head)
 
@@ -162,7 +106,7 @@ class ThreadOps:
         if graph is None:
             return None
         config = thread_config(thread_id, checkpoint_id)
-        if checkpoint_id is not None and await self.saver.aget_tuple(config) is None:
+        if checkpoint_id is not None and await self.saver.aget_tuple(config) is None:  # type: ignore[arg-type]
             raise NotFound(f"Checkpoint {checkpoint_id} not found in thread {thread_id}.")
         return await graph.aget_state(config, subgraphs=subgraphs)
 
@@ -218,19 +162,20 @@ class ThreadOps:
                 f"update_state failed: {type(exc).__name__}: {exc}. Check that values match "
                 f"the graph's state schema and that as_node names one of its nodes."
             ) from exc
-        await self._refresh_head(thread_id, graph)
+        await self.refresh_head(thread_id, graph)
         self.store.record("state_updated", thread_id, None, at=self.clock(), as_node=as_node)
         configurable: Mapping[str, Any] = config["configurable"]
         return configurable
 
-    async def _safe_refresh_head(self, thread_id: str, graph: Any) -> Head:
+    async def refresh_head_safely(self, thread_id: str, graph: Any) -> Head:
         """Refresh the cached head; a broken checkpoint must not leave a run unfinished."""
         try:
-            return await self._refresh_head(thread_id, graph)
+            return await self.refresh_head(thread_id, graph)
         except Exception:  # the run still finishes; its thread shows the old head
             return self.store.threads[thread_id].head
 
-    async def _refresh_head(self, thread_id: str, graph: Any) -> Head:
+    async def refresh_head(self, thread_id: str, graph: Any) -> Head:
+        """Read the thread's last checkpoint into its cached `head`."""
         snapshot = await graph.aget_state(thread_config(thread_id))
         head = Head(
             # no checkpoint left (e.g. its only run rolled back): no values, as the reference
