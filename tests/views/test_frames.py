@@ -51,6 +51,8 @@ async def test_interrupt_runs_frame(client: Any, ask: Any, wait_status: Any) -> 
     rows = df.set_index("run_id")
     assert rows.loc[first, "superseded_by"] == second
     assert rows.loc[first, "cancel_reason"].startswith(f"superseded by run {second}")
+    assert rows.loc[first, "cancel_source"] == "superseded"
+    assert pd.isna(rows.loc[second, "cancel_source"])
     assert pd.isna(rows.loc[second, "superseded_by"])
     assert str(df["created_at"].dtype) == "datetime64[us, UTC]"
     assert df["queue_wait"].notna().all() and (df["queue_wait"] >= pd.Timedelta(0)).all()
@@ -189,7 +191,7 @@ def test_message_content_flattening() -> None:
 
 # -- any other LangGraph server: no /nbruns endpoints, no nbruns run fields ---------
 
-_EXTRAS = ("started_at", "ended_at", "superseded_by", "cancel_reason")
+_EXTRAS = ("started_at", "ended_at", "superseded_by", "cancel_reason", "cancel_source")
 
 
 class PlainServer(httpx.AsyncBaseTransport):

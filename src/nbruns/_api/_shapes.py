@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import Field, WithJsonSchema
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from .._core._types import MultitaskStrategy, RunStatus, ThreadStatus
+from .._core._types import CancelSource, MultitaskStrategy, RunStatus, ThreadStatus
 
 __all__ = [
     "Assistant",
@@ -167,7 +167,9 @@ class Run(TypedDict):
     kwargs: JsonObject
     multitask_strategy: MultitaskStrategy
     cancel_reason: str | None
-    # nbruns additions: when it really started and ended, and who replaced it
+    # nbruns additions: why it was stopped (machine-readable), when it really started
+    # and ended, and who replaced it
+    cancel_source: CancelSource | None
     started_at: str | None
     ended_at: str | None
     superseded_by: str | None

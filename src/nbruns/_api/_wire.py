@@ -143,6 +143,7 @@ def run_json(r: RunRecord) -> Run:
         "kwargs": r.kwargs,
         "multitask_strategy": r.multitask_strategy,
         "cancel_reason": r.cancel_reason,
+        "cancel_source": r.cancel_source,
         "started_at": _iso_or_none(r.started_at),
         "ended_at": _iso_or_none(r.ended_at),
         "superseded_by": r.superseded_by,

@@ -7,11 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from .._core._errors import Conflict
+from .._core._errors import Conflict, InvalidInput, NotFound
 from .._core._records import AssistantRecord
 from .._core._store import MemoryStore
 from ._graphs import GraphRegistry
-from ._runspec import assistant_id_for_graph
+from ._runspec import assistant_id_for_graph, is_uuid
 
 __all__ = ["Assistants"]
 
@@ -48,6 +48,19 @@ class Assistants:
                 # its system assistant was deleted: a graph id must keep working
                 self.put_system(graph_id)
         return self.store.get_assistant(assistant_id)
+
+    def for_run(self, assistant_id: str) -> AssistantRecord:
+        """The assistant a run names, or the error the reference answers for it."""
+        try:
+            return self.resolve(assistant_id)
+        except NotFound:
+            if not is_uuid(assistant_id):
+                graphs = ", ".join(repr(g) for g in self.graphs.ids())
+                raise InvalidInput(
+                    f"Invalid assistant: {assistant_id!r}. Must be either an assistant UUID "
+                    f"or one of the registered graph ids: {graphs}"
+                ) from None
+            raise NotFound("Thread or assistant not found.") from None
 
     def create(
         self,

@@ -13,26 +13,26 @@ store, graphs and checkpointer.
 from __future__ import annotations
 
 import asyncio
-import logging
+import concurrent.futures
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from .._core._errors import BadRequest, Conflict, InvalidInput, NotFound
 from .._core._lifecycle import ACTIVE, INFLIGHT, public_status, transition
-from .._core._records import AssistantRecord, Head, RunPhase, RunRecord, ThreadRecord
+from .._core._records import AssistantRecord, RunRecord
 from .._core._store import MemoryStore
 from .._core._strategies import Reject, Supersede, decide
 from .._core._types import CANCEL_ACTIONS, CancelAction, CancelSource
 from .._persistence._checkpoints import NbrunsMemorySaver, NbrunsSaver
 from . import _serde
 from ._assistants import Assistants
-from ._drive import drive, error_body
 from ._graphs import GraphRegistry
-from ._pool import TrackingPool, current_run
+from ._pool import TrackingPool
+from ._run_body import LOOP_TEARDOWN, RunBody, drop_rolled_back, end_run
 from ._run_task import RunTask, TaskState
-from ._runspec import RunSpec, assistant_id_for_graph, is_uuid, run_kwargs
+from ._runspec import RunSpec, assistant_id_for_graph, run_kwargs
 from ._runstream import RunStream
 from ._threads import Threads
 
@@ -41,29 +41,9 @@ __all__ = ["LOOP_TEARDOWN", "NO_RUN_BODY", "Executor", "RunSpec"]
 NO_RUN_BODY = {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
 """What join answers for a run deleted (rolled back) while it was being waited on."""
 
-logger = logging.getLogger(__name__)
-
 # a task still running this long after a cancel gets cancelled again, a bounded number of times
 _RECANCEL_AFTER = 0.2
 _MAX_RECANCELS = 50
-
-# Only the loop's teardown cancels a run task without the executor having asked
-# (asyncio.run returning, a LoopThread draining leftovers): the reason all its runs get.
-LOOP_TEARDOWN = "the event loop running the nbruns server is shutting down"
-
-
-def _stopped_from_outside(
-    run: RunRecord, now: float, reason: str, source: CancelSource
-) -> RunRecord:
-    """A running run whose task ended without the executor stopping it."""
-    return transition(
-        run,
-        "stopping",
-        at=now,
-        cancel_action="interrupt",
-        cancel_reason=reason,
-        cancel_source=source,
-    )
 
 
 def _cancel_action(action: str) -> CancelAction:
@@ -123,6 +103,18 @@ class Executor:
             stop_runs=self._stop_all,
             wake_joiners=self._wake_joiners,
         )
+        self._body = RunBody(
+            self._store,
+            self.graphs,
+            self.saver,
+            self.threads,
+            streams=self._streams,
+            clock=self.clock,
+            run_timeout=self.run_timeout,
+            release=self._release,
+            stop_all=self.stop_all,
+            blocking_jobs=self._take_jobs,
+        )
         # the names the API layer has always called on the executor
         self.resolve_assistant = self.assistants.resolve
         self.create_assistant = self.assistants.create
@@ -174,6 +166,7 @@ class Executor:
         end as they were asked to (a rollback deletes the run and its checkpoints).
         """
         now = self.clock()
+        rolled_back: set[str] = set()  # threads whose state recovery changes
         for run in list(self.store.runs.values()):
             if run.phase == "running":
                 error = {
@@ -181,18 +174,26 @@ class Executor:
                     "message": "the nbruns process stopped while this run was running; "
                     "its completed steps are kept in the thread's checkpoints",
                 }
-                self._end_run(
-                    run, "error", now, error=error, result=_serde.dumps({"__error__": error})
+                end_run(
+                    self.store,
+                    run,
+                    "error",
+                    now,
+                    error=error,
+                    result=_serde.dumps({"__error__": error}),
                 )
             elif run.phase == "stopping" and run.cancel_action == "rollback":
                 await self.saver.adelete_for_runs([run.run_id], thread_id=run.thread_id)
-                self._drop_rolled_back(run, now)
+                drop_rolled_back(self.store, run, now)
+                rolled_back.add(run.thread_id)
             elif run.phase == "stopping":
-                self._end_run(run, "interrupted", now)
+                end_run(self.store, run, "interrupted", now)
         for thread in list(self.store.threads.values()):
             if thread.graph_id is not None and thread.graph_id in self.graphs:
                 graph = self.graphs.get(thread.graph_id)
-                await self.threads.refresh_head_safely(thread.thread_id, graph)
+                # a rebuilt cache is no change: the thread reads as before the restart
+                stamp = thread.thread_id in rolled_back
+                await self.threads.refresh_head_safely(thread.thread_id, graph, stamp=stamp)
             self._schedule(thread.thread_id)
 
     # -- runs: creating ------------------------------------------------------
@@ -207,7 +208,7 @@ class Executor:
         """Decide and insert a run, atomically (no awaits). With `stream_modes`, also
         return a reader registered before the run can publish anything."""
         assistant = self.check_run(thread_id, spec)
-        thread = self._thread_for_run(thread_id, spec, assistant)
+        thread = self.threads.for_run(thread_id, spec, assistant)
         tid = thread.thread_id
         run_id = str(uuid.uuid4())
         now = self.clock()
@@ -255,7 +256,7 @@ class Executor:
         """Raise what `create_run` would raise before it changes anything."""
         if self._closed:
             raise Conflict("The nbruns server is closed; create a new one.")
-        assistant = self._assistant_for_run(spec.assistant_id, thread_id)
+        assistant = self.assistants.for_run(spec.assistant_id)
         if spec.command and spec.command.get("resume") is not None and thread_id is None:
             raise BadRequest("You must provide a thread_id when resuming.")
         if (
@@ -265,40 +266,6 @@ class Executor:
         ):
             raise NotFound("Thread or assistant not found.")
         return assistant
-
-    def _assistant_for_run(self, assistant_id: str, thread_id: str | None) -> AssistantRecord:
-        try:
-            return self.assistants.resolve(assistant_id)
-        except NotFound:
-            if not is_uuid(assistant_id):
-                graphs = ", ".join(repr(g) for g in self.graphs.ids())
-                raise InvalidInput(
-                    f"Invalid assistant: {assistant_id!r}. Must be either an assistant UUID "
-                    f"or one of the registered graph ids: {graphs}"
-                ) from None
-            raise NotFound("Thread or assistant not found.") from None
-
-    def _thread_for_run(
-        self, thread_id: str | None, spec: RunSpec, assistant: AssistantRecord
-    ) -> ThreadRecord:
-        if thread_id is None:
-            return self.threads.create(graph_id=assistant.graph_id, temporary=True)
-        existing = self.store.threads.get(thread_id)
-        if existing is not None:
-            if existing.graph_id is None:
-                return self.store.replace_thread(
-                    thread_id,
-                    graph_id=assistant.graph_id,
-                    metadata={
-                        **existing.metadata,
-                        "graph_id": assistant.graph_id,
-                        "assistant_id": assistant.assistant_id,
-                    },
-                )
-            return existing
-        if spec.if_not_exists == "create":
-            return self.threads.create(thread_id=thread_id, graph_id=assistant.graph_id)
-        raise NotFound("Thread or assistant not found.")
 
     # -- runs: cancelling ----------------------------------------------------
 
@@ -405,9 +372,10 @@ class Executor:
         now: float,
     ) -> None:
         if action == "rollback":
-            self._drop_rolled_back(run, now)
+            drop_rolled_back(self.store, run, now)
         else:
-            self._end_run(
+            end_run(
+                self.store,
                 run,
                 "interrupted",
                 now,
@@ -458,11 +426,11 @@ class Executor:
         run_task = self._run_tasks[run.run_id] = RunTask(run.run_id, thread_id)
         self.store.record("started", thread_id, run.run_id, at=now)
         task = asyncio.get_running_loop().create_task(
-            self._execute(run_task, started), name=f"nbruns-run-{run.run_id}"
+            self._body.execute(run_task, started), name=f"nbruns-run-{run.run_id}"
         )
         run_task.task = task
         self._own(task)
-        task.add_done_callback(lambda t: self._after_task(run_task, t))
+        task.add_done_callback(lambda t: self._body.after_task(run_task, t))
 
     def _on_timer(self, thread_id: str) -> None:
         self._timers.pop(thread_id, None)
@@ -472,182 +440,9 @@ class Executor:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _after_task(self, run_task: RunTask, task: asyncio.Task[Any]) -> None:
-        # Only a task cancelled from outside before its first step (the loop being torn
-        # down without aclose) or ended by a BaseException from its node (Ctrl-C landing
-        # in a node of a server on the caller's loop) gets here unreleased; still never
-        # leave a run running. Only the teardown stops the whole executor.
-        if run_task.state is TaskState.RELEASED:
-            return
-        if run_task.state is not TaskState.CLEANING_UP:
-            run_task.advance(TaskState.CLEANING_UP)
-        exc = None if task.cancelled() else task.exception()  # retrieved: asyncio is quiet
-        source: CancelSource
-        if exc is None:
-            reason, source = LOOP_TEARDOWN, "shutdown"
-            self.stop_all(reason)
-        else:
-            reason, source = f"stopped: its task raised {type(exc).__name__}", "crashed"
-            logger.warning("run %s ended by %r", run_task.run_id, exc, exc_info=exc)
-        run = self.store.runs.get(run_task.run_id)
-        if run is not None and run.phase in ("running", "stopping"):
-            now = self.clock()
-            if run.phase == "running":
-                run = _stopped_from_outside(run, now, reason, source)
-            self.store.replace_run(
-                transition(
-                    run,
-                    "interrupted" if run.cancel_action != "rollback" else "rolled_back",
-                    at=now,
-                    ended_at=now,
-                    ended_seq=self.store.next_seq(),
-                )
-            )
-        self._release(run_task)
-
-    async def _execute(self, run_task: RunTask, run: RunRecord) -> None:
-        current_run.set(run.run_id)
-        if run_task.stopping:  # stopped before its body began
-            await self._clean_up(run_task)
-            return
-        run_task.advance(TaskState.DRIVING)
-        try:
-            run_task.mark = await self.saver.amark(run.thread_id, run.kwargs.get("checkpoint_id"))
-        except asyncio.CancelledError:
-            await self._clean_up(run_task)
-            raise
-        graph = self.graphs.get(run.graph_id)
-        stream = self._streams.get(run.run_id)
-        try:
-            await drive(
-                graph,
-                run,
-                stream,
-                progress=run_task.progress,
-                control=run_task.control,
-                on_step=lambda nodes: self.store.record(
-                    "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
-                ),
-                time_limit=self.run_timeout,
-            )
-        except asyncio.CancelledError:
-            await self._clean_up(run_task)
-            raise
-        except Exception as exc:  # GraphDrained too: the drain a stop asked for
-            if run_task.stopping:
-                await self._clean_up(run_task)
-                return
-            error = error_body(exc)
-            if stream is not None:
-                stream.publish("error", "error", error)
-            if isinstance(exc, TimeoutError):
-                timed_out = run_task.progress.timed_out  # else a node's own TimeoutError
-                await self._finalize(
-                    run_task,
-                    graph,
-                    "timeout",
-                    error=error,
-                    source="run_timeout" if timed_out else None,
-                )
-            else:
-                await self._finalize(run_task, graph, "error", error=error)
-        else:
-            if run_task.stopping:
-                await self._clean_up(run_task)
-            else:
-                await self._finalize(run_task, graph, "success")
-
-    async def _finalize(
-        self,
-        run_task: RunTask,
-        graph: Any,
-        status: Literal["success", "error", "timeout"],
-        *,
-        error: Mapping[str, Any] | None = None,
-        source: CancelSource | None = None,
-    ) -> None:
-        """Record how a run that ended by itself ended, then release its thread."""
-        thread_id, run_id = run_task.thread_id, run_task.run_id
-        run = self.store.runs[run_id]
-        progress = run_task.progress
-        values = progress.values if status == "success" else None
-        clean = values is not None and not progress.paused
-        head = Head()
-        if clean and thread_id in self.store.threads:
-            # a run that ended without pausing left nothing to do: its last values are
-            # the head, so skip reloading the checkpoint it just wrote
-            head = Head(values=_serde.dumps_state(values))
-            self.store.set_head(thread_id, head, at=self.clock())
-        elif thread_id in self.store.threads:
-            head = await self.threads.refresh_head_safely(thread_id, graph)
-        body: bytes | None
-        if status != "success":
-            body = _serde.dumps({"__error__": dict(error or {})})
-        elif progress.interrupts:
-            merged = dict(values) if isinstance(values, Mapping) else {}
-            body = _serde.dumps_state({**merged, "__interrupt__": progress.interrupts})
-        elif clean:
-            body = head.values
-        else:
-            body = _serde.dumps_state(values) if values is not None else head.values
-        self._end_run(run, status, self.clock(), error=error, result=body, cancel_source=source)
-        self._release(run_task)
-        if run.kwargs.get("temporary") and run.kwargs.get("on_completion", "delete") == "delete":
-            await self.threads.delete(thread_id)
-
-    async def _clean_up(self, run_task: RunTask) -> None:
-        """End a stopped run as its stop asked (keep its steps, or delete them and it)."""
-        if run_task.state is TaskState.RELEASED:
-            return
-        run_task.advance(TaskState.CLEANING_UP)
-        run_id, thread_id = run_task.run_id, run_task.thread_id
-        await self._wait_for_blocking_nodes(run_id)
-        run = self.store.runs.get(run_id)
-        if run is not None and run.phase == "running":
-            # cancelled from outside the executor (loop teardown): keep what it did
-            run = self.store.replace_run(
-                _stopped_from_outside(run, self.clock(), LOOP_TEARDOWN, "shutdown")
-            )
-            self.stop_all(LOOP_TEARDOWN)
-        action = run.cancel_action if run is not None else "rollback"
-        graph = self.graphs.get(run.graph_id) if run is not None else None
-        if action == "rollback" and thread_id in self.store.threads:
-            await self.saver.adelete_for_runs([run_id], thread_id=thread_id)
-            # a resume wrote onto the checkpoint the run started from
-            await self.saver.arestore_writes(thread_id, run_task.mark)
-        elif run_task.stop_requested_at is not None and thread_id in self.store.threads:
-            # keep the steps completed before the interrupt, not any a node that
-            # ignored the cancellation went on to finish
-            await self.saver.atrim_run(thread_id, run_id, run_task.stop_requested_at)
-        head = self.store.threads[thread_id].head if thread_id in self.store.threads else Head()
-        if graph is not None and thread_id in self.store.threads:
-            head = await self.threads.refresh_head_safely(thread_id, graph)
-        now = self.clock()
-        if run is not None:
-            if action == "rollback":
-                self._drop_rolled_back(run, now)
-            else:
-                self._end_run(run, "interrupted", now, result=head.values)
-        self._release(run_task)
-
-    def _end_run(self, run: RunRecord, phase: RunPhase, now: float, **changes: Any) -> None:
-        """Finish `run` in `phase` (what clients will read) and log it on the timeline."""
-        ended_seq = self.store.next_seq()
-        self.store.replace_run(
-            transition(run, phase, at=now, ended_at=now, ended_seq=ended_seq, **changes)
-        )
-        self.store.record("finished", run.thread_id, run.run_id, at=now, status=phase)
-
-    def _drop_rolled_back(self, run: RunRecord, now: float) -> None:
-        """A rollback deletes its run: 404 from now on, and join answers like the reference."""
-        self.store.forget_run(run.run_id, rolled_back=True)
-        self.store.record("rolled_back", run.thread_id, run.run_id, at=now)
-
-    async def _wait_for_blocking_nodes(self, run_id: str) -> None:
-        jobs = self._pool.jobs.pop(run_id, []) if self._pool is not None else []
-        running = [asyncio.wrap_future(j) for j in jobs if not j.done()]
-        if running:
-            await asyncio.wait(running)
+    def _take_jobs(self, run_id: str) -> list[concurrent.futures.Future[Any]]:
+        """The thread-pool jobs the run's sync nodes submitted (forgotten here)."""
+        return self._pool.jobs.pop(run_id, []) if self._pool is not None else []
 
     def _release(self, run_task: RunTask) -> None:
         """The run's record is final: free its thread for the next run."""

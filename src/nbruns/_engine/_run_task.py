@@ -33,12 +33,14 @@ class TaskState(enum.Enum):
 
     - scheduled: the task exists but its body has not begun. Cancelling it now would
       skip nbruns's cleanup, so a stop is only noted; the body acts on it first thing.
-    - driving: the body has begun: marking where the run starts, driving its graph,
-      or recording how a run that ended by itself ended.
+    - driving: the body has begun: marking where the run starts, driving its graph.
     - stopping: an interrupt or rollback was asked for. The graph drains at its next
       step boundary, and a begun task is cancelled, again and again, until it ends.
-    - cleaning_up: nbruns's own cleanup of a stopped run (waiting for blocking nodes,
-      deleting or trimming checkpoints). Nothing may cancel it.
+    - cleaning_up: the graph is done, by itself or stopped, and nbruns records how the
+      run ended: refreshing the thread's head and, for a stopped run, waiting for
+      blocking nodes and deleting or trimming checkpoints. Nothing may cancel it: a
+      stop that lands now is only noted, and a run that ended by itself then ends as
+      the stop asked. Only the event loop's teardown cancels a task cleaning up.
     - released: the run's record is final and its thread is free for the next run.
     """
 
@@ -55,12 +57,13 @@ TRANSITIONS: Mapping[TaskState, frozenset[TaskState]] = {
         {TaskState.DRIVING, TaskState.STOPPING, TaskState.CLEANING_UP}
     ),
     TaskState.DRIVING: frozenset(
-        # cleaning_up: cancelled from outside (loop teardown) or ended by a BaseException
+        # cleaning_up: its graph ended by itself, or it was cancelled from outside (loop
+        # teardown) or ended by a BaseException; released: allowed, but the executor
+        # now records every end while cleaning up, so it does not take this move
         {TaskState.STOPPING, TaskState.CLEANING_UP, TaskState.RELEASED}
     ),
     TaskState.STOPPING: frozenset(
-        # released: the stop reached a run already recording its own end, and its
-        # cancellation was absorbed there; the run keeps the end it reached
+        # released: allowed, but a stopped task always cleans up first
         {TaskState.CLEANING_UP, TaskState.RELEASED}
     ),
     TaskState.CLEANING_UP: frozenset({TaskState.RELEASED}),

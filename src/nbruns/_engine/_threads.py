@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from .._core._errors import Conflict, InvalidInput, NotFound
-from .._core._records import Head, RunRecord, ThreadRecord
+from .._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
 from .._core._store import MemoryStore
 from .._core._types import CancelAction, CancelSource
 from .._persistence._checkpoints import NbrunsSaver
 from . import _serde
 from ._graphs import GraphRegistry
-from ._runspec import thread_config
+from ._runspec import RunSpec, thread_config
 
 __all__ = ["StopRuns", "Threads"]
 
@@ -71,6 +71,30 @@ class Threads:
             temporary=temporary,
         )
         return self.store.create_thread(record, if_exists=if_exists)
+
+    def for_run(
+        self, thread_id: str | None, spec: RunSpec, assistant: AssistantRecord
+    ) -> ThreadRecord:
+        """The thread a run goes on: a temporary one, the named one (now bound to the
+        assistant's graph if it had none), or a new one when `if_not_exists="create"`."""
+        if thread_id is None:
+            return self.create(graph_id=assistant.graph_id, temporary=True)
+        existing = self.store.threads.get(thread_id)
+        if existing is not None:
+            if existing.graph_id is None:
+                return self.store.replace_thread(
+                    thread_id,
+                    graph_id=assistant.graph_id,
+                    metadata={
+                        **existing.metadata,
+                        "graph_id": assistant.graph_id,
+                        "assistant_id": assistant.assistant_id,
+                    },
+                )
+            return existing
+        if spec.if_not_exists == "create":
+            return self.create(thread_id=thread_id, graph_id=assistant.graph_id)
+        raise NotFound("Thread or assistant not found.")
 
     def update(self, thread_id: str, metadata: Mapping[str, Any]) -> ThreadRecord:
         thread = self.store.get_thread(thread_id)
@@ -167,15 +191,20 @@ class Threads:
         configurable: Mapping[str, Any] = config["configurable"]
         return configurable
 
-    async def refresh_head_safely(self, thread_id: str, graph: Any) -> Head:
+    async def refresh_head_safely(self, thread_id: str, graph: Any, *, stamp: bool = True) -> Head:
         """Refresh the cached head; a broken checkpoint must not leave a run unfinished."""
         try:
-            return await self.refresh_head(thread_id, graph)
+            return await self.refresh_head(thread_id, graph, stamp=stamp)
         except Exception:  # the run still finishes; its thread shows the old head
             return self.store.threads[thread_id].head
 
-    async def refresh_head(self, thread_id: str, graph: Any) -> Head:
-        """Read the thread's last checkpoint into its cached `head`."""
+    async def refresh_head(self, thread_id: str, graph: Any, *, stamp: bool = True) -> Head:
+        """Read the thread's last checkpoint into its cached `head`.
+
+        With `stamp` (a run or an update just changed the state) the thread's
+        `updated_at` and `state_updated_at` become now; without it (rebuilding the
+        cache after a restart) they stay as they were.
+        """
         snapshot = await graph.aget_state(thread_config(thread_id))
         head = Head(
             # no checkpoint left (e.g. its only run rolled back): no values, as the reference
@@ -190,5 +219,8 @@ class Threads:
             },
             checkpoint_id=(snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
         )
-        self.store.set_head(thread_id, head, at=self.clock())
+        if stamp:
+            self.store.set_head(thread_id, head, at=self.clock())
+        elif thread_id in self.store.threads:
+            self.store.replace_thread(thread_id, head=head)
         return head

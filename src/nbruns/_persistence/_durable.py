@@ -4,7 +4,9 @@ Assistants, threads, runs, the timeline and rollback tombstones live in
 `nbruns_*` tables of the same SQLite file as LangGraph's checkpoints. Every
 change is committed as it happens (WAL mode), so a killed process loses
 nothing that had been acknowledged. A thread's `head` is not stored: it is a
-cache of the checkpointer and is rebuilt from it on start.
+cache of the checkpointer and is rebuilt from it on start. When the head changes,
+the thread's `updated_at` and `state_updated_at` are stored, so a restart shows
+them as they were.
 """
 
 from __future__ import annotations
@@ -186,8 +188,8 @@ class DurableStore(MemoryStore):
         return created
 
     def replace_thread(self, thread_id: str, **changes: Any) -> ThreadRecord:
-        if not set(changes) - {"head", "updated_at", "state_updated_at"}:
-            return super().replace_thread(thread_id, **changes)  # only cached or derived
+        if set(changes) <= {"head"}:
+            return super().replace_thread(thread_id, **changes)  # only the cache
         body = _dumps(dataclasses.replace(self.get_thread(thread_id), **changes), drop=("head",))
         record = super().replace_thread(thread_id, **changes)
         self._save_thread(record, body)

@@ -49,6 +49,7 @@ RUN_COLUMNS = (
     "queue_wait",
     "duration",
     "cancel_reason",
+    "cancel_source",
     "superseded_by",
 )
 TIMELINE_COLUMNS = (
@@ -131,11 +132,12 @@ async def runs_frame(client: LangGraphClient, thread_id: str | None = None) -> p
     Columns: thread_id, run_id, assistant_id, multitask_strategy (the strategy
     the run was created with), status, created_at, started_at, ended_at
     (UTC timestamps), queue_wait (started_at - created_at), duration
-    (ended_at - started_at), cancel_reason, superseded_by (the run that
-    interrupted or rolled it back). Runs deleted by a rollback are not here;
+    (ended_at - started_at), cancel_reason, cancel_source (why it was stopped:
+    superseded, client, shutdown, run_timeout or crashed), superseded_by (the
+    run that interrupted or rolled it back). Runs deleted by a rollback are not here;
     `timeline_frame` shows them as `rolled_back`. On servers other than nbruns
-    started_at, ended_at, queue_wait, duration, cancel_reason and superseded_by
-    are empty unless the server sends them.
+    started_at, ended_at, queue_wait, duration, cancel_reason, cancel_source and
+    superseded_by are empty unless the server sends them.
     """
     return runs_to_frame(await fetch_runs(client, None if thread_id is None else [thread_id]))
 

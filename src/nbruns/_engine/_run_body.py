@@ -1,0 +1,285 @@
+"""What a started run's task does: drive its graph, then record how the run ended.
+
+The executor starts one task per started run and composes a `RunBody` to run it:
+
+- `execute` is the task. It marks where the run starts and drives its graph, then
+  records the run's end in `TaskState.CLEANING_UP`, where nothing cancels the task:
+  - a run that ended by itself (success, error, timeout) is finalized: its
+    thread's head is refreshed and its result written;
+  - a stopped run (interrupt, rollback) is cleaned up: blocking nodes are awaited,
+    its checkpoints trimmed or deleted, and it ends as the stop asked. So does a
+    run whose stop landed while its own end was being recorded: the stop had been
+    accepted, and clients were told.
+- `after_task` is the task's done callback. A task that ends unreleased was torn
+  down with its event loop (then the whole executor stops) or crashed.
+
+Either way the executor's `release` then frees the run's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from .._core._lifecycle import transition
+from .._core._records import Head, RunPhase, RunRecord
+from .._core._store import MemoryStore
+from .._core._types import CancelSource
+from .._persistence._checkpoints import NbrunsSaver
+from . import _serde
+from ._drive import drive, error_body
+from ._graphs import GraphRegistry
+from ._pool import current_run
+from ._run_task import RunTask, TaskState
+from ._runstream import RunStream
+from ._threads import Threads
+
+__all__ = ["LOOP_TEARDOWN", "RunBody", "drop_rolled_back", "end_run"]
+
+logger = logging.getLogger(__name__)
+
+# Only the loop's teardown cancels a run task without the executor having asked
+# (asyncio.run returning, a LoopThread draining leftovers): the reason all its runs get.
+LOOP_TEARDOWN = "the event loop running the nbruns server is shutting down"
+
+Ending = Literal["success", "error", "timeout"]
+"""How a run that was not stopped ended."""
+
+
+def end_run(
+    store: MemoryStore, run: RunRecord, phase: RunPhase, now: float, **changes: Any
+) -> None:
+    """Finish `run` in `phase` (what clients will read) and log it on the timeline."""
+    ended_seq = store.next_seq()
+    store.replace_run(transition(run, phase, at=now, ended_at=now, ended_seq=ended_seq, **changes))
+    store.record("finished", run.thread_id, run.run_id, at=now, status=phase)
+
+
+def drop_rolled_back(store: MemoryStore, run: RunRecord, now: float) -> None:
+    """A rollback deletes its run: 404 from now on, and join answers like the reference."""
+    store.forget_run(run.run_id, rolled_back=True)
+    store.record("rolled_back", run.thread_id, run.run_id, at=now)
+
+
+def _stopped_from_outside(
+    run: RunRecord, now: float, reason: str, source: CancelSource
+) -> RunRecord:
+    """A running run whose task ended without the executor stopping it."""
+    return transition(
+        run,
+        "stopping",
+        at=now,
+        cancel_action="interrupt",
+        cancel_reason=reason,
+        cancel_source=source,
+    )
+
+
+class RunBody:
+    """Drives started runs' graphs and records how each ended, over the executor's parts.
+
+    What it needs of the executor is handed in: the live streams by run id, how to
+    free a run's thread once its record is final (`release`), how to stop
+    everything when the loop is torn down (`stop_all`), and the blocking jobs a
+    run's sync nodes still have in the thread pool (`blocking_jobs`, taken).
+    """
+
+    def __init__(
+        self,
+        store: MemoryStore,
+        graphs: GraphRegistry,
+        saver: NbrunsSaver,
+        threads: Threads,
+        *,
+        streams: Mapping[str, RunStream],
+        clock: Callable[[], float],
+        run_timeout: float | None,
+        release: Callable[[RunTask], None],
+        stop_all: Callable[[str], None],
+        blocking_jobs: Callable[[str], list[concurrent.futures.Future[Any]]],
+    ) -> None:
+        self.store = store
+        self.graphs = graphs
+        self.saver = saver
+        self.threads = threads
+        self.streams = streams
+        self.clock = clock
+        self.run_timeout = run_timeout
+        self._release = release
+        self._stop_all = stop_all
+        self._blocking_jobs = blocking_jobs
+
+    async def execute(self, run_task: RunTask, run: RunRecord) -> None:
+        """The run's task: drive the graph, then record how the run ended."""
+        current_run.set(run.run_id)
+        if run_task.stopping:  # stopped before its body began
+            await self._clean_up(run_task)
+            return
+        run_task.advance(TaskState.DRIVING)
+        try:
+            run_task.mark = await self.saver.amark(run.thread_id, run.kwargs.get("checkpoint_id"))
+        except asyncio.CancelledError:
+            await self._clean_up(run_task)
+            raise
+        graph = self.graphs.get(run.graph_id)
+        stream = self.streams.get(run.run_id)
+        ending: Ending = "success"
+        error: Mapping[str, Any] | None = None
+        source: CancelSource | None = None
+        try:
+            await drive(
+                graph,
+                run,
+                stream,
+                progress=run_task.progress,
+                control=run_task.control,
+                on_step=lambda nodes: self.store.record(
+                    "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
+                ),
+                time_limit=self.run_timeout,
+            )
+        except asyncio.CancelledError:
+            await self._clean_up(run_task)
+            raise
+        except Exception as exc:  # GraphDrained too: the drain a stop asked for
+            if not run_task.stopping:
+                error = error_body(exc)
+                if stream is not None:
+                    stream.publish("error", "error", error)
+                ending = "timeout" if isinstance(exc, TimeoutError) else "error"
+                if isinstance(exc, TimeoutError) and run_task.progress.timed_out:
+                    source = "run_timeout"  # else a node's own TimeoutError
+        if run_task.stopping:
+            await self._clean_up(run_task)
+            return
+        # The graph ended by itself. From here on nothing cancels the task: a stop
+        # that lands while its end is recorded is only noted, and `_finalize` acts on it.
+        run_task.advance(TaskState.CLEANING_UP)
+        await self._finalize(run_task, graph, ending, error=error, source=source)
+
+    async def _finalize(
+        self,
+        run_task: RunTask,
+        graph: Any,
+        ending: Ending,
+        *,
+        error: Mapping[str, Any] | None,
+        source: CancelSource | None,
+    ) -> None:
+        """Record how a run that ended by itself ended, then release its thread.
+
+        A stop that lands while the head is refreshed was accepted (the record reads
+        `stopping`, as its client was told): the run then ends as the stop asked.
+        """
+        thread_id, run_id = run_task.thread_id, run_task.run_id
+        progress = run_task.progress
+        values = progress.values if ending == "success" else None
+        clean = values is not None and not progress.paused
+        head = Head()
+        if clean and thread_id in self.store.threads:
+            # a run that ended without pausing left nothing to do: its last values are
+            # the head, so skip reloading the checkpoint it just wrote
+            head = Head(values=_serde.dumps_state(values))
+            self.store.set_head(thread_id, head, at=self.clock())
+        elif thread_id in self.store.threads:
+            head = await self.threads.refresh_head_safely(thread_id, graph)
+        run = self.store.runs[run_id]
+        if run.phase == "stopping":  # a stop landed during the refresh
+            await self._clean_up(run_task)
+            return
+        body: bytes | None
+        if ending != "success":
+            body = _serde.dumps({"__error__": dict(error or {})})
+        elif progress.interrupts:
+            merged = dict(values) if isinstance(values, Mapping) else {}
+            body = _serde.dumps_state({**merged, "__interrupt__": progress.interrupts})
+        elif clean:
+            body = head.values
+        else:
+            body = _serde.dumps_state(values) if values is not None else head.values
+        now = self.clock()
+        end_run(self.store, run, ending, now, error=error, result=body, cancel_source=source)
+        self._release(run_task)
+        if run.kwargs.get("temporary") and run.kwargs.get("on_completion", "delete") == "delete":
+            await self.threads.delete(thread_id)
+
+    async def _clean_up(self, run_task: RunTask) -> None:
+        """End a stopped run as its stop asked (keep its steps, or delete them and it)."""
+        if run_task.state is TaskState.RELEASED:
+            return
+        if run_task.state is not TaskState.CLEANING_UP:
+            run_task.advance(TaskState.CLEANING_UP)
+        run_id, thread_id = run_task.run_id, run_task.thread_id
+        await self._wait_for_blocking_nodes(run_id)
+        run = self.store.runs.get(run_id)
+        if run is not None and run.phase == "running":
+            # cancelled from outside the executor (loop teardown): keep what it did
+            run = self.store.replace_run(
+                _stopped_from_outside(run, self.clock(), LOOP_TEARDOWN, "shutdown")
+            )
+            self._stop_all(LOOP_TEARDOWN)
+        action = run.cancel_action if run is not None else "rollback"
+        graph = self.graphs.get(run.graph_id) if run is not None else None
+        if action == "rollback" and thread_id in self.store.threads:
+            await self.saver.adelete_for_runs([run_id], thread_id=thread_id)
+            # a resume wrote onto the checkpoint the run started from
+            await self.saver.arestore_writes(thread_id, run_task.mark)
+        elif run_task.stop_requested_at is not None and thread_id in self.store.threads:
+            # keep the steps completed before the interrupt, not any a node that
+            # ignored the cancellation went on to finish
+            await self.saver.atrim_run(thread_id, run_id, run_task.stop_requested_at)
+        head = self.store.threads[thread_id].head if thread_id in self.store.threads else Head()
+        if graph is not None and thread_id in self.store.threads:
+            head = await self.threads.refresh_head_safely(thread_id, graph)
+        now = self.clock()
+        if run is not None:
+            if action == "rollback":
+                drop_rolled_back(self.store, run, now)
+            else:
+                end_run(self.store, run, "interrupted", now, result=head.values)
+        self._release(run_task)
+
+    async def _wait_for_blocking_nodes(self, run_id: str) -> None:
+        running = [asyncio.wrap_future(j) for j in self._blocking_jobs(run_id) if not j.done()]
+        if running:
+            await asyncio.wait(running)
+
+    def after_task(self, run_task: RunTask, task: asyncio.Task[Any]) -> None:
+        """The run task's done callback: never leave a run running, whatever ended it.
+
+        Only a task cancelled from outside before its first step or while it cleans up
+        (the loop being torn down without aclose: the executor never cancels a task
+        cleaning up) or ended by a BaseException from its node (Ctrl-C landing in a
+        node of a server on the caller's loop) gets here unreleased. Only the
+        teardown stops the whole executor.
+        """
+        if run_task.state is TaskState.RELEASED:
+            return
+        if run_task.state is not TaskState.CLEANING_UP:
+            run_task.advance(TaskState.CLEANING_UP)
+        exc = None if task.cancelled() else task.exception()  # retrieved: asyncio is quiet
+        source: CancelSource
+        if exc is None:
+            reason, source = LOOP_TEARDOWN, "shutdown"
+            self._stop_all(reason)
+        else:
+            reason, source = f"stopped: its task raised {type(exc).__name__}", "crashed"
+            logger.warning("run %s ended by %r", run_task.run_id, exc, exc_info=exc)
+        run = self.store.runs.get(run_task.run_id)
+        if run is not None and run.phase in ("running", "stopping"):
+            now = self.clock()
+            if run.phase == "running":
+                run = _stopped_from_outside(run, now, reason, source)
+            self.store.replace_run(
+                transition(
+                    run,
+                    "interrupted" if run.cancel_action != "rollback" else "rolled_back",
+                    at=now,
+                    ended_at=now,
+                    ended_seq=self.store.next_seq(),
+                )
+            )
+        self._release(run_task)

@@ -1,0 +1,193 @@
+"""Stopping runs early: a client's cancel, a superseding run, a deleted thread, a shutdown.
+
+A pending run ends at once (interrupted, or deleted by a rollback). A running one
+is marked `stopping`, which is what clients read from then on; its graph is asked
+to drain at its next step boundary and its task is cancelled, again and again,
+until it ends. The task's own cleanup (`RunBody`) then ends the run as the stop
+asked. A task already cleaning up is never cancelled: the stop is only noted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping
+
+from .._core._errors import InvalidInput, NotFound
+from .._core._lifecycle import INFLIGHT, public_status, transition
+from .._core._records import RunRecord
+from .._core._store import MemoryStore
+from .._core._types import CANCEL_ACTIONS, CancelAction, CancelSource
+from .._persistence._checkpoints import NbrunsSaver
+from ._run_body import drop_rolled_back, end_run
+from ._run_task import RunTask, TaskState
+
+__all__ = ["Stops"]
+
+# a task still running this long after a cancel gets cancelled again, a bounded number of times
+_RECANCEL_AFTER = 0.2
+_MAX_RECANCELS = 50
+
+
+def _cancel_action(action: str) -> CancelAction:
+    # the API hands over the query parameter it checked; a caller that did not is told
+    if action == "interrupt":
+        return "interrupt"
+    if action == "rollback":
+        return "rollback"
+    raise InvalidInput(f"Invalid cancel action {action!r}: use one of {CANCEL_ACTIONS}")
+
+
+class Stops:
+    """Stops pending and running runs, over a store, the checkpointer and the run tasks.
+
+    `pending_ended` is the executor's: a pending run just ended, so close its stream,
+    answer its waiters and start its thread's next run.
+    """
+
+    def __init__(
+        self,
+        store: MemoryStore,
+        saver: NbrunsSaver,
+        *,
+        run_tasks: Mapping[str, RunTask],
+        clock: Callable[[], float],
+        pending_ended: Callable[[RunRecord], None],
+    ) -> None:
+        self.store = store
+        self.saver = saver
+        self.clock = clock
+        self._run_tasks = run_tasks
+        self._pending_ended = pending_ended
+
+    def cancel(self, thread_id: str, run_id: str, action: str) -> RunRecord:
+        """Cancel one run for a client; `action` is a `CancelAction`."""
+        stop = _cancel_action(action)
+        try:
+            run = self.store.get_run(thread_id, run_id)
+        except NotFound:
+            raise NotFound("No runs found to cancel.") from None
+        if run.phase not in INFLIGHT:
+            raise NotFound(
+                "No matching runs to cancel. Please verify the thread ID and run IDs are "
+                "correct, and the runs haven't been deleted or completed. (Run "
+                f"{run_id} already finished with status {public_status(run)}.)"
+            )
+        self.stop(run, stop, f"cancelled by client (action={action})", "client")
+        return self.store.runs.get(run_id, run)
+
+    def cancel_many(
+        self,
+        *,
+        thread_id: str | None = None,
+        run_ids: Collection[str] | None = None,
+        status: str | None = None,
+        action: str = "interrupt",
+    ) -> int:
+        """Cancel runs for a client, by ids or by status; `action` is a `CancelAction`."""
+        stop = _cancel_action(action)
+        if run_ids is not None:
+            if thread_id is None:
+                raise InvalidInput("run_ids needs thread_id: pass both, or pass status alone.")
+            targets = [self.store.get_run(thread_id, r) for r in run_ids]
+        else:
+            wanted = INFLIGHT if status in (None, "all") else {status}
+            inflight = self.store.inflight(thread_id) if thread_id else self.store.all_inflight()
+            targets = [r for r in inflight if r.phase in wanted]
+        count = 0
+        for run in targets:
+            current = self.store.runs.get(run.run_id)
+            if current is not None and current.phase in INFLIGHT:
+                self.stop(current, stop, f"cancelled by client (action={action})", "client")
+                count += 1
+        return count
+
+    async def stop_and_wait(
+        self, runs: list[RunRecord], action: CancelAction, reason: str, source: CancelSource
+    ) -> None:
+        """Stop those of `runs` still in flight, and return once every one's task ended."""
+        tasks = []
+        for run in runs:
+            current = self.store.runs.get(run.run_id)
+            if current is not None and current.phase in INFLIGHT:
+                self.stop(current, action, reason, source)
+            run_task = self._run_tasks.get(run.run_id)
+            if run_task is not None and run_task.task is not None:
+                tasks.append(run_task.task)
+        if tasks:
+            await asyncio.wait(tasks)
+
+    def stop(
+        self,
+        run: RunRecord,
+        action: CancelAction,
+        reason: str,
+        source: CancelSource,
+        *,
+        superseded_by: str | None = None,
+    ) -> None:
+        """Stop a pending or running run now; a running one finishes stopping in its task."""
+        now = self.clock()
+        kind = "superseded" if superseded_by else "cancelled"
+        self.store.record(
+            kind, run.thread_id, run.run_id, at=now, action=action, by=superseded_by, reason=reason
+        )
+        if run.phase == "pending":
+            self._end_pending(run, action, reason, source, superseded_by, now)
+            return
+        run_task = self._run_tasks[run.run_id]
+        self.store.replace_run(
+            transition(
+                run,
+                "stopping",
+                at=now,
+                cancel_action=action,
+                cancel_reason=reason,
+                cancel_source=source,
+                superseded_by=superseded_by,
+            )
+        )
+        if action == "rollback" and run_task.stop_requested_at is None:
+            self.saver.fence(run.run_id)  # nothing it writes from now on is kept
+        if run_task.request_stop(reason, at=now) and run_task.task is not None:
+            run_task.task.cancel(reason)
+            self._watch(run_task, reason, attempt=1)
+
+    def _watch(self, run_task: RunTask, reason: str, attempt: int) -> None:
+        """Cancel again until the task stops: a node may swallow one cancellation (as
+        `asyncio.wait_for` can on Python 3.11). Never while nbruns itself cleans up."""
+
+        def check() -> None:
+            task = run_task.task
+            if task is None or task.done() or run_task.state is TaskState.RELEASED:
+                return
+            if run_task.state is not TaskState.CLEANING_UP:
+                task.cancel(reason)
+            if attempt < _MAX_RECANCELS:
+                self._watch(run_task, reason, attempt + 1)
+
+        asyncio.get_running_loop().call_later(_RECANCEL_AFTER, check)
+
+    def _end_pending(
+        self,
+        run: RunRecord,
+        action: CancelAction,
+        reason: str,
+        source: CancelSource,
+        superseded_by: str | None,
+        now: float,
+    ) -> None:
+        if action == "rollback":
+            drop_rolled_back(self.store, run, now)
+        else:
+            end_run(
+                self.store,
+                run,
+                "interrupted",
+                now,
+                cancel_action=action,
+                cancel_reason=reason,
+                cancel_source=source,
+                superseded_by=superseded_by,
+                result=self.store.get_thread(run.thread_id).head.values,
+            )
+        self._pending_ended(run)
