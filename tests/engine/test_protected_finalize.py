@@ -13,6 +13,7 @@ thread, armed by the node just before the run ends.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,8 @@ from langgraph_sdk.errors import NotFoundError
 from typing_extensions import TypedDict
 
 import nbruns
+from nbruns._engine._executor import LOOP_TEARDOWN, Executor, RunSpec
+from nbruns._persistence._checkpoints import NbrunsMemorySaver
 from tests.helpers import Gate, wait_until
 
 
@@ -140,3 +143,33 @@ async def test_a_stop_during_finalization_is_not_a_teardown(
 async def _idle(client: Any, tid: str) -> Any:
     thread = await client.threads.get(tid)
     return thread if thread["status"] == "idle" else None
+
+
+async def test_the_loop_torn_down_during_finalization_still_stops_everything() -> None:
+    """Protected from stops, not from the event loop going away: that still ends the
+    run as interrupted by a shutdown and closes the executor (on the test's loop)."""
+    held = HeldRead()
+
+    class HeldSaver(NbrunsMemorySaver):
+        async def aget_tuple(self, config: Any) -> Any:
+            if held.armed.is_set():
+                held.armed.clear()
+                await held.gate.passage()
+            return await super().aget_tuple(config)
+
+    ex = Executor(saver=HeldSaver())
+    ex.register_graphs({"g": graph(held)})
+    try:
+        tid = ex.create_thread().thread_id
+        run, _ = ex.create_run(tid, RunSpec(assistant_id="g", input={"ending": "error"}))
+        await held.gate.reached()
+        (task,) = [t for t in asyncio.all_tasks() if t.get_name() == f"nbruns-run-{run.run_id}"]
+        task.cancel()  # not asked by the executor: the loop is going away
+        await asyncio.wait([task])
+        stopped = ex.store.runs[run.run_id]
+        assert (stopped.phase, stopped.cancel_source) == ("interrupted", "shutdown")
+        assert stopped.cancel_reason == LOOP_TEARDOWN
+        assert ex._closed
+    finally:
+        held.gate.open()
+        await ex.aclose()

@@ -16,8 +16,8 @@ LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in sorted(targets, k
 ILLEGAL = [(a, b) for a, b in itertools.product(S, S) if b not in TRANSITIONS[a]]
 WHY_NOT = {
     S.SCHEDULED: "a scheduled task can only begin, be stopped or be cleaned up",
-    S.DRIVING: "a driving task can only stop, be cleaned up or be released",
-    S.STOPPING: "a stopping task can only be cleaned up or released",
+    S.DRIVING: "a driving task can only stop or be cleaned up",
+    S.STOPPING: "a stopping task can only be cleaned up",
     S.CLEANING_UP: "a task being cleaned up can only be released",
     S.RELEASED: "it was already released; a released task never changes",
 }
@@ -30,8 +30,8 @@ def task_in(state: TaskState) -> RunTask:
 def test_the_table_is_the_documented_one() -> None:
     assert {a: set(b) for a, b in TRANSITIONS.items()} == {
         S.SCHEDULED: {S.DRIVING, S.STOPPING, S.CLEANING_UP},
-        S.DRIVING: {S.STOPPING, S.CLEANING_UP, S.RELEASED},
-        S.STOPPING: {S.CLEANING_UP, S.RELEASED},
+        S.DRIVING: {S.STOPPING, S.CLEANING_UP},
+        S.STOPPING: {S.CLEANING_UP},
         S.CLEANING_UP: {S.RELEASED},
         S.RELEASED: set(),
     }

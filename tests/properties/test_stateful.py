@@ -1018,9 +1018,23 @@ class RunsMachine(RuleBasedStateMachine):
 
 
 async def _bookkeeping(ex: Any) -> dict[str, Any]:
+    """The executor's own view, for failure messages: each started run's task (its
+    `TaskState`, thread, when a stop was asked, the drain its `RunControl` carries),
+    the threads a started run holds, the timers of runs due later, and closed."""
+    missing = "<missing: renamed in the executor?>"
+    run_tasks = getattr(ex, "_run_tasks", None)
+    timers = getattr(ex, "_timers", None)
     return {
-        name: repr(getattr(ex, name, None))
-        for name in ("_holders", "_timers", "_controls", "_closed")
+        "run_tasks": missing
+        if run_tasks is None
+        else {
+            run_id[-6:]: f"{t.state.value} thread={t.thread_id[-6:]} "
+            f"stop_at={t.stop_requested_at} drain={t.control.drain_reason!r}"
+            for run_id, t in run_tasks.items()
+        },
+        "held": sorted(tid[-6:] for tid in ex.store.threads if ex.store.holds_thread(tid)),
+        "timers": missing if timers is None else sorted(tid[-6:] for tid in timers),
+        "closed": getattr(ex, "_closed", missing),
     }
 
 

@@ -1,13 +1,18 @@
 """The executor: carries out the core's decisions on an asyncio loop.
 
-It owns every task it starts (one per started run, plus finalizers), runs one
-run per thread at a time in FIFO order, and starts the next run the moment a
-thread is free: no polling. A cancelled run is awaited, including any blocking
-node still running in a worker thread, before its successor's first step.
+It owns every task it starts (one per started run), runs one run per thread at
+a time in FIFO order, and starts the next run the moment a thread is free: no
+polling. A cancelled run is awaited, including any blocking node still running
+in a worker thread, before its successor's first step.
 
-Each started run's task goes through the states of `_run_task.TaskState`.
-Assistants and threads are composed in (`Assistants`, `Threads`), over the same
-store, graphs and checkpointer.
+It decides, schedules and releases runs; the rest is composed in, over the same
+store, graphs and checkpointer, each part in a module of its own:
+
+- `Assistants` and `Threads`: the assistant and thread operations;
+- `RunBody`: what each started run's task does, through the states of
+  `_run_task.TaskState` (drive the graph, then record how the run ended);
+- `Stops`: stopping runs early (cancel, supersede, delete a thread, shut down);
+- `Outcomes`: waiting for runs (join).
 """
 
 from __future__ import annotations
@@ -19,40 +24,25 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from typing import Any
 
-from .._core._errors import BadRequest, Conflict, InvalidInput, NotFound
-from .._core._lifecycle import ACTIVE, INFLIGHT, public_status, transition
+from .._core._errors import BadRequest, Conflict, NotFound
+from .._core._lifecycle import INFLIGHT, transition
 from .._core._records import AssistantRecord, RunRecord
 from .._core._store import MemoryStore
 from .._core._strategies import Reject, Supersede, decide
-from .._core._types import CANCEL_ACTIONS, CancelAction, CancelSource
 from .._persistence._checkpoints import NbrunsMemorySaver, NbrunsSaver
 from . import _serde
 from ._assistants import Assistants
 from ._graphs import GraphRegistry
+from ._outcomes import NO_RUN_BODY, Outcomes
 from ._pool import TrackingPool
 from ._run_body import LOOP_TEARDOWN, RunBody, drop_rolled_back, end_run
 from ._run_task import RunTask, TaskState
 from ._runspec import RunSpec, assistant_id_for_graph, run_kwargs
 from ._runstream import RunStream
+from ._stops import Stops
 from ._threads import Threads
 
 __all__ = ["LOOP_TEARDOWN", "NO_RUN_BODY", "Executor", "RunSpec"]
-
-NO_RUN_BODY = {"__error__": {"error": "HTTPException", "message": "404: Run not found"}}
-"""What join answers for a run deleted (rolled back) while it was being waited on."""
-
-# a task still running this long after a cancel gets cancelled again, a bounded number of times
-_RECANCEL_AFTER = 0.2
-_MAX_RECANCELS = 50
-
-
-def _cancel_action(action: str) -> CancelAction:
-    # the API hands over the query parameter it checked; a caller that did not is told
-    if action == "interrupt":
-        return "interrupt"
-    if action == "rollback":
-        return "rollback"
-    raise InvalidInput(f"Invalid cancel action {action!r}: use one of {CANCEL_ACTIONS}")
 
 
 class Executor:
@@ -74,8 +64,6 @@ class Executor:
         self._run_tasks: dict[str, RunTask] = {}  # run id -> its task, until released
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streams: dict[str, RunStream] = {}
-        # run id -> future of (join body, last values the run produced)
-        self._done: dict[str, asyncio.Future[tuple[Any, Any]]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._pool: TrackingPool | None = None
         self._pool_owned = False
@@ -94,14 +82,22 @@ class Executor:
 
     def _compose(self) -> None:
         """Build the parts that share the store, graphs and checkpointer (again, after a swap)."""
+        self._outcomes = Outcomes(self._store)
+        self._stops = Stops(
+            self._store,
+            self.saver,
+            run_tasks=self._run_tasks,
+            clock=self.clock,
+            pending_ended=self._pending_ended,
+        )
         self.assistants = Assistants(self._store, self.graphs, clock=self.clock)
         self.threads = Threads(
             self._store,
             self.graphs,
             self.saver,
             clock=self.clock,
-            stop_runs=self._stop_all,
-            wake_joiners=self._wake_joiners,
+            stop_runs=self._stops.stop_and_wait,
+            wake_joiners=self._outcomes.wake,
         )
         self._body = RunBody(
             self._store,
@@ -126,6 +122,11 @@ class Executor:
         self.get_state = self.threads.get_state
         self.get_history = self.threads.get_history
         self.update_state = self.threads.update_state
+        self.cancel = self._stops.cancel
+        self.cancel_many = self._stops.cancel_many
+        self.join = self._outcomes.join
+        self.outcome = self._outcomes.outcome
+        self.outcome_future = self._outcomes.future
 
     # -- setup ---------------------------------------------------------------
 
@@ -164,10 +165,14 @@ class Executor:
         Pending runs stay pending and start now. Runs that were running come back
         as `error` with a reason saying the process stopped; runs that were stopping
         end as they were asked to (a rollback deletes the run and its checkpoints).
+        Only the threads of runs settled here change (as when a run ends): every
+        other thread reads as it did before the restart, timestamps included.
         """
         now = self.clock()
-        rolled_back: set[str] = set()  # threads whose state recovery changes
+        settled: set[str] = set()  # threads whose runs end here
         for run in list(self.store.runs.values()):
+            if run.phase in ("running", "stopping"):
+                settled.add(run.thread_id)
             if run.phase == "running":
                 error = {
                     "error": "ProcessStopped",
@@ -185,14 +190,12 @@ class Executor:
             elif run.phase == "stopping" and run.cancel_action == "rollback":
                 await self.saver.adelete_for_runs([run.run_id], thread_id=run.thread_id)
                 drop_rolled_back(self.store, run, now)
-                rolled_back.add(run.thread_id)
             elif run.phase == "stopping":
                 end_run(self.store, run, "interrupted", now)
         for thread in list(self.store.threads.values()):
             if thread.graph_id is not None and thread.graph_id in self.graphs:
                 graph = self.graphs.get(thread.graph_id)
-                # a rebuilt cache is no change: the thread reads as before the restart
-                stamp = thread.thread_id in rolled_back
+                stamp = thread.thread_id in settled  # else only the cache is rebuilt
                 await self.threads.refresh_head_safely(thread.thread_id, graph, stamp=stamp)
             self._schedule(thread.thread_id)
 
@@ -246,7 +249,7 @@ class Executor:
         if isinstance(decision, Supersede):
             for old_id in decision.run_ids:
                 old = self.store.runs[old_id]
-                self._cancel(
+                self._stops.stop(
                     old, decision.action, decision.reason, "superseded", superseded_by=run_id
                 )
         self._schedule(tid)
@@ -267,143 +270,7 @@ class Executor:
             raise NotFound("Thread or assistant not found.")
         return assistant
 
-    # -- runs: cancelling ----------------------------------------------------
-
-    def cancel(self, thread_id: str, run_id: str, action: str) -> RunRecord:
-        """Cancel one run for a client; `action` is a `CancelAction`."""
-        stop = _cancel_action(action)
-        try:
-            run = self.store.get_run(thread_id, run_id)
-        except NotFound:
-            raise NotFound("No runs found to cancel.") from None
-        if run.phase not in INFLIGHT:
-            raise NotFound(
-                "No matching runs to cancel. Please verify the thread ID and run IDs are "
-                "correct, and the runs haven't been deleted or completed. (Run "
-                f"{run_id} already finished with status {public_status(run)}.)"
-            )
-        self._cancel(run, stop, f"cancelled by client (action={action})", "client")
-        return self.store.runs.get(run_id, run)
-
-    def cancel_many(
-        self,
-        *,
-        thread_id: str | None = None,
-        run_ids: Collection[str] | None = None,
-        status: str | None = None,
-        action: str = "interrupt",
-    ) -> int:
-        """Cancel runs for a client, by ids or by status; `action` is a `CancelAction`."""
-        stop = _cancel_action(action)
-        if run_ids is not None:
-            if thread_id is None:
-                raise InvalidInput("run_ids needs thread_id: pass both, or pass status alone.")
-            targets = [self.store.get_run(thread_id, r) for r in run_ids]
-        else:
-            wanted = INFLIGHT if status in (None, "all") else {status}
-            inflight = self.store.inflight(thread_id) if thread_id else self.store.all_inflight()
-            targets = [r for r in inflight if r.phase in wanted]
-        count = 0
-        for run in targets:
-            current = self.store.runs.get(run.run_id)
-            if current is not None and current.phase in INFLIGHT:
-                self._cancel(current, stop, f"cancelled by client (action={action})", "client")
-                count += 1
-        return count
-
-    def _cancel(
-        self,
-        run: RunRecord,
-        action: CancelAction,
-        reason: str,
-        source: CancelSource,
-        *,
-        superseded_by: str | None = None,
-    ) -> None:
-        """Cancel a pending or running run now; a running one finishes stopping in its task."""
-        now = self.clock()
-        kind = "superseded" if superseded_by else "cancelled"
-        self.store.record(
-            kind, run.thread_id, run.run_id, at=now, action=action, by=superseded_by, reason=reason
-        )
-        if run.phase == "pending":
-            self._finish_pending(run, action, reason, source, superseded_by, now)
-            return
-        run_task = self._run_tasks[run.run_id]
-        self.store.replace_run(
-            transition(
-                run,
-                "stopping",
-                at=now,
-                cancel_action=action,
-                cancel_reason=reason,
-                cancel_source=source,
-                superseded_by=superseded_by,
-            )
-        )
-        if action == "rollback" and run_task.stop_requested_at is None:
-            self.saver.fence(run.run_id)  # nothing it writes from now on is kept
-        if run_task.request_stop(reason, at=now) and run_task.task is not None:
-            run_task.task.cancel(reason)
-            self._watch_stop(run_task, reason, attempt=1)
-
-    def _watch_stop(self, run_task: RunTask, reason: str, attempt: int) -> None:
-        """Cancel again until the task stops: a node may swallow one cancellation (as
-        `asyncio.wait_for` can on Python 3.11). Never while nbruns itself cleans up."""
-
-        def check() -> None:
-            task = run_task.task
-            if task is None or task.done() or run_task.state is TaskState.RELEASED:
-                return
-            if run_task.state is not TaskState.CLEANING_UP:
-                task.cancel(reason)
-            if attempt < _MAX_RECANCELS:
-                self._watch_stop(run_task, reason, attempt + 1)
-
-        asyncio.get_running_loop().call_later(_RECANCEL_AFTER, check)
-
-    def _finish_pending(
-        self,
-        run: RunRecord,
-        action: CancelAction,
-        reason: str,
-        source: CancelSource,
-        superseded_by: str | None,
-        now: float,
-    ) -> None:
-        if action == "rollback":
-            drop_rolled_back(self.store, run, now)
-        else:
-            end_run(
-                self.store,
-                run,
-                "interrupted",
-                now,
-                cancel_action=action,
-                cancel_reason=reason,
-                cancel_source=source,
-                superseded_by=superseded_by,
-                result=self.store.get_thread(run.thread_id).head.values,
-            )
-        self._close_stream(run.run_id)
-        self._wake_joiners(run.run_id)
-        self._schedule(run.thread_id)
-
-    async def _stop_all(
-        self, runs: list[RunRecord], action: CancelAction, reason: str, source: CancelSource
-    ) -> None:
-        tasks = []
-        for run in runs:
-            current = self.store.runs.get(run.run_id)
-            if current is not None and current.phase in INFLIGHT:
-                self._cancel(current, action, reason, source)
-            run_task = self._run_tasks.get(run.run_id)
-            if run_task is not None and run_task.task is not None:
-                tasks.append(run_task.task)
-        if tasks:
-            await asyncio.wait(tasks)
-
-    # -- runs: scheduling and executing --------------------------------------
+    # -- runs: scheduling and releasing --------------------------------------
 
     def _schedule(self, thread_id: str) -> None:
         """Start the thread's next pending run if the thread is free and the run is due."""
@@ -451,55 +318,22 @@ class Executor:
         if self._pool is not None:
             self._pool.jobs.pop(run_task.run_id, None)
         self._close_stream(run_task.run_id)
-        self._wake_joiners(run_task.run_id, run_task.progress.values)
+        self._outcomes.wake(run_task.run_id, run_task.progress.values)
         if run_task.thread_id in self.store.threads:
             self._schedule(run_task.thread_id)
+
+    def _pending_ended(self, run: RunRecord) -> None:
+        """A pending run was stopped before it started: its thread may go on."""
+        self._close_stream(run.run_id)
+        self._outcomes.wake(run.run_id)
+        self._schedule(run.thread_id)
 
     def _close_stream(self, run_id: str) -> None:
         stream = self._streams.pop(run_id, None)
         if stream is not None:
             stream.close()
 
-    def _wake_joiners(self, run_id: str, last_values: Any = None) -> None:
-        waiter = self._done.pop(run_id, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result((self._join_body(run_id), last_values))
-
-    def _join_body(self, run_id: str) -> Any:
-        run = self.store.find_run(run_id)
-        if run is None or public_status(run) is None:
-            return NO_RUN_BODY
-        return run.result if run.result is not None else {}
-
-    # -- runs: waiting and reading -------------------------------------------
-
-    async def join(self, thread_id: str, run_id: str) -> Any:
-        """The run's final body once it has finished; 200-style bodies, as the reference.
-
-        A run deleted by a rollback answers with `NO_RUN_BODY`, like the reference.
-        """
-        if self.store.was_rolled_back(thread_id, run_id):
-            return NO_RUN_BODY
-        self.store.get_run(thread_id, run_id)
-        body, _ = await self.outcome(run_id)
-        return body
-
-    async def outcome(self, run_id: str) -> tuple[Any, Any]:
-        """(join body, last values produced) once the run has stopped, visible or not."""
-        # shield: one waiter giving up must not cancel the others' shared future
-        return await asyncio.shield(self.outcome_future(run_id))
-
-    def outcome_future(self, run_id: str) -> asyncio.Future[tuple[Any, Any]]:
-        """A future of `outcome`, shared by every waiter; never cancel it, wait on it."""
-        run = self.store.find_run(run_id)
-        if run is None or run.phase not in ACTIVE:
-            done = asyncio.get_running_loop().create_future()
-            done.set_result((self._join_body(run_id), None))
-            return done
-        waiter = self._done.get(run_id)
-        if waiter is None:
-            waiter = self._done[run_id] = asyncio.get_running_loop().create_future()
-        return waiter
+    # -- runs: reading -------------------------------------------------------
 
     def reader(
         self, thread_id: str, run_id: str, modes: Collection[str] | None, after: int | None
@@ -538,4 +372,4 @@ class Executor:
             stream = self._streams.get(run.run_id)
             if stream is not None:
                 stream.publish("error", "error", {"error": "ServerShutdown", "message": reason})
-            self._cancel(run, "interrupt", reason, "shutdown")
+            self._stops.stop(run, "interrupt", reason, "shutdown")

@@ -5,8 +5,8 @@ this is the executor's side of it, from the moment the run's task is created to
 the moment its thread is free again (`TaskState` says what each state means):
 
     scheduled   ──▶ driving | stopping | cleaning_up
-    driving     ──▶ stopping | cleaning_up | released
-    stopping    ──▶ cleaning_up | released
+    driving     ──▶ stopping | cleaning_up
+    stopping    ──▶ cleaning_up
     cleaning_up ──▶ released
 
 No other transitions happen: a released task never changes again.
@@ -58,22 +58,18 @@ TRANSITIONS: Mapping[TaskState, frozenset[TaskState]] = {
     ),
     TaskState.DRIVING: frozenset(
         # cleaning_up: its graph ended by itself, or it was cancelled from outside (loop
-        # teardown) or ended by a BaseException; released: allowed, but the executor
-        # now records every end while cleaning up, so it does not take this move
-        {TaskState.STOPPING, TaskState.CLEANING_UP, TaskState.RELEASED}
+        # teardown) or ended by a BaseException: every end is recorded while cleaning up
+        {TaskState.STOPPING, TaskState.CLEANING_UP}
     ),
-    TaskState.STOPPING: frozenset(
-        # released: allowed, but a stopped task always cleans up first
-        {TaskState.CLEANING_UP, TaskState.RELEASED}
-    ),
+    TaskState.STOPPING: frozenset({TaskState.CLEANING_UP}),
     TaskState.CLEANING_UP: frozenset({TaskState.RELEASED}),
     TaskState.RELEASED: frozenset(),
 }
 
 _WHY_NOT: Mapping[TaskState, str] = {
     TaskState.SCHEDULED: "a scheduled task can only begin, be stopped or be cleaned up",
-    TaskState.DRIVING: "a driving task can only stop, be cleaned up or be released",
-    TaskState.STOPPING: "a stopping task can only be cleaned up or released",
+    TaskState.DRIVING: "a driving task can only stop or be cleaned up",
+    TaskState.STOPPING: "a stopping task can only be cleaned up",
     TaskState.CLEANING_UP: "a task being cleaned up can only be released",
     TaskState.RELEASED: "it was already released; a released task never changes",
 }
