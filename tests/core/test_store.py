@@ -229,7 +229,7 @@ def test_indexes_follow_every_phase_change(store: MemoryStore) -> None:
     a full scan of the thread's runs after every kind of change."""
     from dataclasses import replace
 
-    from nbruns._core._lifecycle import INFLIGHT, thread_status
+    from nbruns._core._lifecycle import ACTIVE, INFLIGHT, thread_status
 
     def agrees() -> None:
         runs = store.runs_of("t1")
@@ -240,6 +240,8 @@ def test_indexes_follow_every_phase_change(store: MemoryStore) -> None:
         expected = min(pending, key=lambda r: (r.scheduled_at, r.seq), default=None)
         assert store.next_pending("t1") == expected
         assert store.thread_status("t1") == thread_status(runs, store.get_thread("t1").head)
+        held = any(r.phase in ACTIVE and r.phase != "pending" for r in runs)
+        assert store.holds_thread("t1") is held
 
     for i in range(30):  # a long history of finished runs, the last one an error
         store.insert_run(make_run(store, f"old{i}", phase="pending", created_at=float(i)))
@@ -253,6 +255,17 @@ def test_indexes_follow_every_phase_change(store: MemoryStore) -> None:
     store.insert_run(make_run(store, "a", created_at=50.0))
     store.insert_run(make_run(store, "b", created_at=40.0, scheduled_at=60.0))
     store.insert_run(make_run(store, "c", created_at=45.0))
+    agrees()
+    # a run that holds the thread, then lets it go
+    store.insert_run(make_run(store, "d", created_at=70.0, scheduled_at=90.0))
+    for phase in ("running", "stopping"):
+        store.replace_run(replace(store.runs["d"], phase=phase))
+        agrees()
+        assert store.holds_thread("t1")
+    store.replace_run(replace(store.runs["d"], phase="interrupted", ended_seq=store.next_seq()))
+    agrees()
+    assert not store.holds_thread("t1")
+    store.forget_run("d")
     agrees()
     assert store.next_pending("t1").run_id == "c"  # type: ignore[union-attr]
     store.replace_run(replace(store.runs["c"], phase="interrupted", ended_seq=store.next_seq()))

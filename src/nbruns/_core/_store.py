@@ -63,6 +63,9 @@ class MemoryStore:
         # with 10,000 finished runs as on a fresh one:
         # thread_id -> ids of its runs in an ACTIVE phase, oldest first
         self._active: dict[str, dict[str, None]] = {}
+        # thread_id -> ids of its active runs that have started (running or stopping):
+        # who holds the thread, asked at every scheduling step
+        self._holding: dict[str, dict[str, None]] = {}
         # thread_id -> id of its run that ended last (it decides an `error` status)
         self._last_ended: dict[str, str] = {}
         # thread_id -> heap of (scheduled_at, seq, run_id) of runs that were pending;
@@ -142,6 +145,7 @@ class MemoryStore:
         del self.threads[thread_id]
         self.timelines.pop(thread_id, None)
         self._active.pop(thread_id, None)
+        self._holding.pop(thread_id, None)
         self._last_ended.pop(thread_id, None)
         self._queues.pop(thread_id, None)
         return runs
@@ -201,10 +205,15 @@ class MemoryStore:
 
     def _index(self, run: RunRecord) -> None:
         active = self._active.setdefault(run.thread_id, {})
+        holding = self._holding.setdefault(run.thread_id, {})
         if run.phase in ACTIVE:
             active[run.run_id] = None
         else:
             active.pop(run.run_id, None)
+        if run.phase in ACTIVE and run.phase != "pending":
+            holding[run.run_id] = None
+        else:
+            holding.pop(run.run_id, None)
         if run.ended_seq is not None:
             last = self.runs.get(self._last_ended.get(run.thread_id, ""))
             if last is None or (last.ended_seq or 0) <= run.ended_seq:
@@ -226,6 +235,7 @@ class MemoryStore:
         if run.thread_id in self.thread_runs:
             self.thread_runs[run.thread_id].remove(run_id)
         self._active.get(run.thread_id, {}).pop(run_id, None)
+        self._holding.get(run.thread_id, {}).pop(run_id, None)
         if self._last_ended.get(run.thread_id) == run_id:
             # rare (a deleted run): find the new last one the slow way
             del self._last_ended[run.thread_id]
@@ -272,7 +282,7 @@ class MemoryStore:
     def holds_thread(self, thread_id: str) -> bool:
         """Whether a started run (running, or stopping) still holds the thread: the one
         record of it; the executor starts the next run only once this is False."""
-        return any(r.phase != "pending" for r in self.active_runs(thread_id))
+        return bool(self._holding.get(thread_id))
 
     def next_pending(self, thread_id: str) -> RunRecord | None:
         """The pending run that goes next: earliest scheduled, then first created."""
