@@ -18,6 +18,7 @@ Layout: one folder per layer, importing one way only, downwards
 
 from typing import Any as _Any
 
+from . import views
 from ._inprocess._server import Server, default_server, get_client, get_sync_client
 from .views import (
     TimelineSVG,
@@ -49,7 +50,5 @@ __all__ = [
 
 def __getattr__(name: str) -> _Any:
     if name == "Playground":  # ipywidgets is the optional "views" extra: imported on first use
-        from .views.widgets import Playground
-
-        return Playground
+        return views.Playground
     raise AttributeError(f"module 'nbruns' has no attribute {name!r}")

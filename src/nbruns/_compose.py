@@ -74,8 +74,7 @@ class Engine:
         awaited on the loop that will run the engine."""
         if self.options.path is not None:
             durable = self._durable = await open_durable(os.fspath(self.options.path))
-            self.executor.store = durable.store
-            self.executor.use_saver(durable.saver)
+            self.executor.use_storage(durable.store, durable.saver)
         self._serve_here()
         if self._durable is not None:
             await self.executor.recover()

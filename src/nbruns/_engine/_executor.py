@@ -74,12 +74,6 @@ class Executor:
     def store(self) -> MemoryStore:
         return self._store
 
-    @store.setter
-    def store(self, store: MemoryStore) -> None:
-        """Swap the store (served mode opens its durable one after the executor exists)."""
-        self._store = store
-        self._compose()
-
     def _compose(self) -> None:
         """Build the parts that share the store, graphs and checkpointer (again, after a swap)."""
         self._outcomes = Outcomes(self._store)
@@ -144,12 +138,13 @@ class Executor:
         self._pool_owned = owned
         loop.set_default_executor(self._pool)
 
-    def use_saver(self, saver: NbrunsSaver) -> None:
-        """Swap the checkpointer; only before any graph is registered (served mode opens
-        its SQLite saver on uvicorn's loop, after the app exists)."""
+    def use_storage(self, store: MemoryStore, saver: NbrunsSaver) -> None:
+        """Swap the store and checkpointer together, before any graph is registered: a
+        durable engine opens its SQLite file on the loop that runs it, after the app
+        exists. The parts that share them are built once more, with both."""
         if self.graphs.ids():
-            raise RuntimeError("use_saver must be called before graphs are registered")
-        self.saver = saver
+            raise RuntimeError("use_storage must be called before graphs are registered")
+        self._store, self.saver = store, saver
         self.graphs = GraphRegistry(saver)
         self._compose()
 
