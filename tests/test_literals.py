@@ -61,12 +61,11 @@ def test_nbruns_spells_each_alias_as_the_sdk_does(
     )
 
 
-def test_supported_stream_modes_are_the_sdks_less_three() -> None:
-    # "events", "tools" and "lifecycle" need LangChain callback plumbing nbruns does not
-    # reproduce: asking for them gets a 422 that says so (see _core/_types.py)
+def test_supported_stream_modes_are_the_sdks_less_two() -> None:
+    # "tools" and "lifecycle" are no run stream modes on the reference either: asking for
+    # them gets a 422 that says so (see _core/_types.py)
     assert set(_types.SUPPORTED_STREAM_MODES) <= set(get_args(sdk.StreamMode))
     assert set(get_args(sdk.StreamMode)) - set(_types.SUPPORTED_STREAM_MODES) == {
-        "events",
         "tools",
         "lifecycle",
     }

@@ -19,7 +19,7 @@ Layout: one folder per layer, importing one way only, downwards
 from typing import Any as _Any
 
 from . import views
-from ._inprocess._server import Server, default_server, get_client, get_sync_client
+from ._inprocess._server import ConfigError, Server, default_server, get_client, get_sync_client
 from .views import (
     TimelineSVG,
     history_frame,
@@ -32,6 +32,7 @@ from .views import (
 )
 
 __all__ = [
+    "ConfigError",
     "Playground",
     "Server",
     "TimelineSVG",

@@ -24,8 +24,11 @@ from typing import Any
 from starlette.applications import Starlette
 
 from ._api._app import create_app
+from ._api._assemble import assemble_app
+from ._api._cors import CorsPolicy
 from ._engine._executor import Executor
 from ._persistence._durable import Durable, open_durable
+from ._persistence._kvstore import KvStore, StoreConfig, open_kvstore
 
 __all__ = ["Engine", "Options"]
 
@@ -42,8 +45,22 @@ class Options:
     # served mode's guards; in process nothing needs them
     api_key: str | None = None
     max_body_bytes: int | None = None
+    # a `langgraph_sdk.Auth` object (langgraph.json's `auth.path`): every request, in
+    # process too, is authenticated and authorized by its handlers
+    auth: Any = None
     # False when the loop belongs to the caller: its thread pool is left as it is
     own_pool: bool = True
+    # the graphs' long-term memory store (langgraph.json's `store`, read by
+    # `StoreConfig.from_json`); None: LangGraph's InMemoryStore, or its SQLite store in `path`
+    store: StoreConfig | None = None
+    # langgraph.json's graph descriptions, shown on the graphs' system assistants
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    # langgraph.json's `http`: a Starlette/FastAPI app served around the API (its
+    # lifespan runs with the engine's), route families switched off, and CORS (served
+    # mode: loopback pages by default; None: no CORS headers at all)
+    http_app: Starlette | None = None
+    disabled_routes: frozenset[str] = frozenset()
+    cors: CorsPolicy | None = None
 
 
 def builtin_graphs() -> dict[str, Any]:
@@ -63,21 +80,48 @@ class Engine:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.executor = Executor(run_timeout=options.run_timeout)
+        # the graphs' store; a durable engine's is in its SQLite file, opened by `start`
+        self._kvstore: KvStore | None = None
+        if options.path is None:
+            self._kvstore = open_kvstore(options.store)
+        kvstore = None if self._kvstore is None else self._kvstore.store
+        self.executor = Executor(run_timeout=options.run_timeout, kvstore=kvstore)
         self.app: Starlette = create_app(
-            self.executor, api_key=options.api_key, max_body_bytes=options.max_body_bytes
+            self.executor,
+            api_key=options.api_key,
+            max_body_bytes=options.max_body_bytes,
+            auth=options.auth,
         )
+        self.app = assemble_app(
+            self.app,
+            disabled=options.disabled_routes,
+            custom_app=options.http_app,
+            cors=options.cors,
+        )
+        self._custom_lifespan = contextlib.AsyncExitStack()
+        # taken now: served mode then gives that app the engine's lifespan
+        custom = options.http_app
+        self._custom_starts = None if custom is None else custom.router.lifespan_context
         self._durable: Durable | None = None
 
     async def start(self) -> None:
         """Open the store (if durable), register the graphs and recover left-over runs;
         awaited on the loop that will run the engine."""
         if self.options.path is not None:
-            durable = self._durable = await open_durable(os.fspath(self.options.path))
-            self.executor.use_storage(durable.store, durable.saver)
+            durable = self._durable = await open_durable(
+                os.fspath(self.options.path), self.options.store
+            )
+            kvstore = durable.kvstore.store if durable.kvstore is not None else None
+            self.executor.use_storage(durable.store, durable.saver, kvstore)
+            if durable.crons is not None:
+                self.executor.crons.use_table(durable.crons)
         self._serve_here()
+        if self._custom_starts is not None:  # its startup may use the API: after ours
+            app = self.options.http_app
+            await self._custom_lifespan.enter_async_context(self._custom_starts(app))
         if self._durable is not None:
             await self.executor.recover()
+        self.executor.crons.start()  # after recovery: a firing may start a run at once
 
     def start_nowait(self) -> None:
         """`start` for an in-memory engine, called on the thread of its running loop,
@@ -87,17 +131,27 @@ class Engine:
                 "a durable engine opens its SQLite file before it serves: "
                 "use 'await engine.start()'"
             )
+        if self.options.http_app is not None:
+            raise RuntimeError(
+                'langgraph.json\'s http.app needs loop="thread": its lifespan is awaited '
+                "before the server serves, which cannot wait on the caller's running loop"
+            )
         self._serve_here()
+        self.executor.crons.start()
 
     def _serve_here(self) -> None:
         self.executor.install_pool(asyncio.get_running_loop(), owned=self.options.own_pool)
+        self.executor.graphs.descriptions.update(self.options.descriptions)
         self.executor.register_graphs({**builtin_graphs(), **self.options.graphs})
 
     async def aclose(self, reason: str) -> None:
         """Interrupt every run with `reason`, wait for them, then close the store."""
+        await self._custom_lifespan.aclose()
         await self.executor.aclose(reason)
         if self._durable is not None:
             await self._durable.aclose()
+        if self._kvstore is not None:
+            await self._kvstore.aclose()
 
     @contextlib.asynccontextmanager
     async def running(self, reason: str) -> AsyncIterator[None]:

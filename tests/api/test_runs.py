@@ -186,8 +186,10 @@ async def test_delete_finished_run(client: Any) -> None:
     assert await client.runs.list(tid) == []
     with pytest.raises(NotFoundError):
         await client.runs.delete(tid, runs[0]["run_id"])
-    # the thread's state is not a run's: it stays
-    assert (await client.threads.get_state(tid))["values"]["log"] == full("r1")
+    # as on the reference, the run's checkpoints go with it: the state rewinds to before it
+    assert (await client.threads.get_state(tid))["values"] == {}
+    assert await client.threads.get_history(tid) == []
+    assert (await client.threads.get(tid))["values"] is None
 
 
 # -- join / wait outcomes -----------------------------------------------------------------

@@ -80,9 +80,8 @@ def _url_client(url: str) -> LangGraphClient:
 @contextlib.contextmanager
 def _inprocess() -> Iterator[Target]:
     import nbruns
-    from nbruns._served._app import load_graphs
 
-    server = nbruns.Server(graphs=load_graphs(APP_CONFIG))
+    server = nbruns.Server(config=APP_CONFIG)  # langgraph.json in process, as served
     try:
         yield Target("inprocess", server.client)
     finally:

@@ -75,6 +75,8 @@ async def test_dynamic_interrupt_and_resume(drv: Any) -> None:
     out = await drv.client.runs.wait(t, "dyn", input={})
     (pending,) = out["__interrupt__"]
     assert pending["value"] == {"question": "ok?"}
+    # paused in the first node: the checkpoint's values come beside the interrupt
+    assert {k: v for k, v in out.items() if k != "__interrupt__"} == {"messages": [], "log": []}
     assert (await drv.client.runs.list(t))[0]["status"] == "success"
     thread = await drv.wait_thread(t, "interrupted")
     (task_interrupts,) = thread["interrupts"].values()

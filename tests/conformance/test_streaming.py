@@ -90,19 +90,15 @@ async def test_stream_cut_by_interrupt(drv: Any) -> None:
     assert (await drv.client.runs.join(t, r2))["log"] == ["a", "a", "b", "c"]
 
 
-@pytest.mark.parametrize("mode", ["events", "tools", "lifecycle"])
+@pytest.mark.parametrize("mode", ["tools", "lifecycle"])
 async def test_unsupported_stream_modes(drv: Any, mode: str) -> None:
     t = await drv.thread()
     resp = await drv.http.post(
         f"/threads/{t}/runs/wait", json={"assistant_id": "slow", "input": {}, "stream_mode": mode}
     )
-    if drv.is_reference and mode == "events":
-        # the reference streams LangChain callback events; nbruns does not implement them
-        assert resp.status_code == 200, resp.text
-        assert resp.json()["log"] == ["a", "b", "c"]
-        return
     # "tools" and "lifecycle" are not run stream modes on the reference (schema 422);
-    # nbruns refuses all three with a 422 that says so, never a silently empty stream
+    # nbruns refuses both with a 422 that says so, never a silently empty stream
+    # ("events" is served: tests/conformance/test_thread_streams.py)
     assert resp.status_code == 422, resp.text
     detail = resp.json()["detail"]
     assert isinstance(detail, str) and detail

@@ -131,7 +131,7 @@ async def test_client_cancel_and_cancel_many(ex: Executor, gates: Gates) -> None
     running = start(ex, tid, "r1")
     await gates["r1"].reached.wait()
     pending = start(ex, tid, "r2")
-    assert ex.cancel_many(thread_id=tid, status="pending") == 1
+    assert ex.cancel_many(status="pending") == 1
     assert record(ex, pending).cancel_source == "client"
     ex.cancel(tid, running.run_id, "interrupt")
     stopped = await ended(ex, running)
@@ -191,8 +191,12 @@ async def test_run_timeout(gates: Gates) -> None:
         timed_out = await ended(ex, held)
         assert (timed_out.phase, timed_out.cancel_source) == ("timeout", "run_timeout")
         own = await ended(ex, start(ex, tid, "r2", graph="own_timeout"))
-        # a node's own TimeoutError also ends the run as timeout, but nothing stopped it
-        assert (own.phase, own.cancel_source) == ("timeout", None)
+        # a node's own TimeoutError is an error like any other, as on the reference
+        assert (own.phase, own.cancel_source) == ("error", None)
+        assert own.error == {
+            "error": "TimeoutError",
+            "message": "the node's own deadline, not the server's",
+        }
     finally:
         gates.open_all()
         await ex.aclose()

@@ -6,6 +6,8 @@ here, loudly, rather than somewhere in a run.
 - Checkpoint interface: nbruns's savers override `delete_for_runs` and `copy_thread`
   (and their async twins) of `BaseCheckpointSaver` with upstream's parameters, so they
   can be dropped once LangGraph's savers implement them.
+- Graph factories: the SDK's private runtime classes (`langgraph_sdk.runtime`
+  `_ExecutionRuntime`, `_ReadRuntime`) keep their keyword fields.
 """
 
 from __future__ import annotations
@@ -146,3 +148,21 @@ async def test_the_sqlite_saver_deletes_and_restores_like_the_memory_one(
         await saver.adelete_for_runs(["doomed"])
         assert await runs_in("copy") == {"keep"}
         await saver.arestore_writes("t", Mark(None, frozenset()))  # nothing to restore
+
+
+def test_the_sdk_runtime_types_graph_factories_are_given() -> None:
+    """Graph factories that ask for a `ServerRuntime` get the SDK's own runtime objects,
+    built by keyword (`_engine/_factories.py`). They are private names of langgraph_sdk:
+    if they move or their fields change, this fails before any factory does."""
+    from langgraph.store.memory import InMemoryStore
+    from langgraph_sdk import runtime
+
+    store = InMemoryStore()
+    run = runtime._ExecutionRuntime(
+        access_context="threads.create_run", user=None, store=store, context={"k": 1}
+    )
+    read = runtime._ReadRuntime(access_context="threads.read", user=None, store=store)
+    assert (run.access_context, run.store, run.context) == ("threads.create_run", store, {"k": 1})
+    assert (read.access_context, read.store, read.user) == ("threads.read", store, None)
+    # what a factory's annotation names: a factory is recognised by it
+    assert runtime.ServerRuntime.__name__ == "ServerRuntime"

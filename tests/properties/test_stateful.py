@@ -23,7 +23,8 @@ assertion message:
 [fifo]            runs start in (created_at + after_seconds, creation) order
 [free-thread]     a due pending run never waits while its thread is free
 [thread-status]   busy iff a run is pending/running; else error if the last run to
-                  finish failed, else interrupted iff get_state has `next`, else idle
+                  finish failed and the state has not changed since (update_state, a
+                  rollback), else interrupted iff get_state has `next`, else idle
 [run-status]      every run has the status the model expects (rolled back: gone)
 [log]             the log holds exactly the steps whose gates were opened and whose
                   checkpoints were observed (an interrupt keeps exactly those)
@@ -64,7 +65,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from langgraph.graph import END, START, StateGraph
-from langgraph_sdk.errors import ConflictError, NotFoundError
+from langgraph_sdk.errors import BadRequestError, ConflictError, NotFoundError
 from typing_extensions import TypedDict
 
 import nbruns
@@ -256,6 +257,8 @@ class ThreadM:
     quiet: list[Any] | None = field(default_factory=list)  # history at the last settle, if free
     processed: int = 0  # timeline events already applied to the model
     has_graph: bool = False
+    # the state changed (update_state, a started run rolled back) since a run last ended
+    changed: bool = False
     holder: RunM | None = None
     deleted: bool = False
 
@@ -548,6 +551,7 @@ class RunsMachine(RuleBasedStateMachine):
                 run.outcome = "rolled_back"
                 STATS[f"run ended rolled back{'' if run.started else ' while pending'}"] += 1
                 if run.started:
+                    thread.changed = True
                     assert thread.log == run.base, "model: a run ended while another held"
                     if run.snapshot is None:
                         thread.expected_next = None
@@ -654,8 +658,8 @@ class RunsMachine(RuleBasedStateMachine):
             thread.quiet = None
         if thread.active():
             want = "busy"
-        elif thread.ended and thread.ended[-1].outcome == "error":
-            want = "error"
+        elif thread.ended and thread.ended[-1].outcome == "error" and not thread.changed:
+            want = "error"  # until the state changes after it (update, rollback), as the reference
         elif s.state["next"]:
             want = "interrupted"
         else:
@@ -684,6 +688,7 @@ class RunsMachine(RuleBasedStateMachine):
             )
         run.outcome = status
         thread.ended.append(run)
+        thread.changed = False
         STATS[f"run ended {status}{'' if run.started else ' while pending'}"] += 1
         if not run.started:
             return  # cancelled while pending: it never touched the thread
@@ -875,11 +880,46 @@ class RunsMachine(RuleBasedStateMachine):
                         run.seq,
                     ):
                         self.free(other)
+            ended = run.outcome not in ACTIVE and run.outcome != "rolled_back"
             body = self.c.runs.join(thread.tid, run.run_id)
             self.settle([thread])
-            self.check_join_body(run, body)
+            if ended:
+                self.check_late_join_body(run, body)
+            else:
+                self.check_join_body(run, body, maybe_late=True)
 
-    def check_join_body(self, run: RunM, body: Any) -> None:
+    def check_late_join_body(self, run: RunM, body: Any) -> None:
+        """A join that comes once its run has ended answers the thread as it reads now
+        (as on the reference), not the run's own body."""
+        shown = self.c.threads.get(run.thread.tid)
+        interrupts = [i for items in (shown["interrupts"] or {}).values() for i in items]
+        if shown["status"] == "error":
+            expected: Any = {"__error__": shown["error"]}
+        elif shown["status"] == "interrupted" and interrupts:
+            expected = {"__interrupt__": interrupts}
+        else:
+            expected = shown["values"] or {}
+        assert body == expected, f"[join] late join of {run} on {run.thread} answered {body}"
+
+    def check_join_body(self, run: RunM, body: Any, *, maybe_late: bool = False) -> None:
+        """The run's own body; or, when the run may have ended before the join reached
+        the server (`maybe_late`: it was let go first), the thread's as it read then,
+        which later runs can only have added to (the log only grows, a rollback restores)."""
+        try:
+            self.check_own_join_body(run, body)
+        except AssertionError:
+            if not maybe_late:
+                raise
+            where = f"[join] joining {run} on {run.thread} answered {body}"
+            if "__error__" in body:
+                assert body["__error__"].get("error"), where
+            elif "__interrupt__" in body:
+                assert body["__interrupt__"], where
+            else:
+                final = run.final_log or []
+                assert body.get("log", [])[: len(final)] == final, f"{where}: not after {final}"
+
+    def check_own_join_body(self, run: RunM, body: Any) -> None:
         where = f"[join] joining {run} on {run.thread} answered {body}"
         if run.outcome == "success":
             assert body.get("log") == run.final_log, f"{where}, expected log {run.final_log}"
@@ -931,9 +971,15 @@ class RunsMachine(RuleBasedStateMachine):
             entry = f"u{self.n_updates}"
             self.n_updates += 1
             if thread.active() or not thread.has_graph:
+                # busy: 409; never ran (no graph to read the update with): 400, as the reference
+                refused: tuple[type[Exception], ...] = ()
+                if thread.active():
+                    refused += (ConflictError,)
+                if not thread.has_graph:
+                    refused += (BadRequestError,)
                 try:
                     self.c.threads.update_state(thread.tid, {"log": [entry]})
-                except ConflictError:
+                except refused:
                     pass
                 else:
                     raise AssertionError(
@@ -949,6 +995,7 @@ class RunsMachine(RuleBasedStateMachine):
                     ) from None
                 thread.log.append(entry)
                 thread.expected_next = None
+                thread.changed = True
             self.settle([thread])
 
     # -- teardown --------------------------------------------------------------
@@ -1001,7 +1048,7 @@ class RunsMachine(RuleBasedStateMachine):
                 body = self.c.runs.join(thread.tid, run.run_id)
                 if run.outcome in ACTIVE:
                     self.settle([thread])
-                    self.check_join_body(run, body)
+                    self.check_join_body(run, body, maybe_late=True)
         self.settle()
         for thread in self.threads:
             left = [

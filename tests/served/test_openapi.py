@@ -9,9 +9,13 @@ app's lifespan like uvicorn does. Routes and operations both come from the
 from __future__ import annotations
 
 import json
+import re
+import threading
 import uuid
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 from openapi_spec_validator import validate
 from starlette.testclient import TestClient
@@ -22,9 +26,92 @@ from nbruns._core._types import SUPPORTED_STREAM_MODES
 from nbruns._served._app import build_app, load_graphs
 
 GRAPHS = ["agent", "reply", "slow"]
+STREAM_GUARD = 60.0  # seconds: only ever reached when a stream hangs
 
 # GET /assistants/{id}/schemas calls langgraph's deprecated `config_schema()` (reported)
 pytestmark = pytest.mark.filterwarnings("ignore:`config_schema` is deprecated")
+
+
+class EndlessStream:
+    """A stream that never ends by itself, read over ASGI on the TestClient's loop.
+
+    TestClient waits for a whole response, so an endless one would hang it: this
+    sends the request itself and answers `http.disconnect` once `until` shows up,
+    as a client leaving would. The constructor returns once the answer has begun
+    (the server follows the thread from then on).
+    """
+
+    def __init__(self, http: TestClient, method: str, path: str, body: Any = None) -> None:
+        self.started = threading.Event()
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunks: list[bytes] = []
+        self._body = b"" if body is None else json.dumps(body).encode()
+        self._method, self._path = method, path
+        self._leave: anyio.Event | None = None
+        self._until = b""
+        self._app = http.app
+        self._portal = http.portal
+        assert self._portal is not None, "use inside `with TestClient(...)`"
+        self._done = self._portal.start_task_soon(self._exchange)
+        assert self.started.wait(STREAM_GUARD), "the stream never began"
+
+    def until(self, marker: bytes) -> httpx.Response:
+        """Read until `marker` has arrived (at once, for an answer that ended), then leave."""
+        assert self._portal is not None
+        self._portal.call(self._wait_for, marker)
+        self._done.result(STREAM_GUARD)
+        return httpx.Response(self.status, headers=self.headers, content=b"".join(self.chunks))
+
+    async def _wait_for(self, marker: bytes) -> None:
+        self._until = marker
+        self._check()
+
+    def _check(self) -> None:
+        if self._until and self._until in b"".join(self.chunks) and self._leave is not None:
+            self._leave.set()
+
+    async def _exchange(self) -> None:
+        self._leave = anyio.Event()
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": self._body, "more_body": False}
+            assert self._leave is not None
+            await self._leave.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                self.status, self.headers = message["status"], message.get("headers", [])
+                self.started.set()
+            elif message["type"] == "http.response.body":
+                self.chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    assert self._leave is not None
+                    self._leave.set()  # it ended: nothing more to wait for
+                self._check()
+
+        path, _, query = self._path.partition("?")
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": self._method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+            "client": ("testclient", 50000),
+            "server": ("testserver", 80),
+        }
+        with anyio.fail_after(STREAM_GUARD):  # a guard against a hang, not a timing
+            await self._app(scope, receive, send)
 
 
 def served_routes() -> list[Any]:
@@ -59,7 +146,10 @@ def test_the_document_is_valid_openapi_3_1(api_key_required: bool) -> None:
 
 def test_every_served_route_is_described_and_nothing_else() -> None:
     routes = served_routes()
-    served = {(m, r.path) for r in routes for m in (r.methods or ()) if m != "HEAD"}
+    # (the WebSocket route, which has no methods, is outside OpenAPI)
+    served = {
+        (m, r.path) for r in routes for m in (getattr(r, "methods", None) or ()) if m != "HEAD"
+    }
     undescribed = sorted(served - DECLARED)
     assert not undescribed, f"routes served but not declared as an Endpoint: {undescribed}"
     documented = operations(openapi_document(routes))
@@ -96,6 +186,13 @@ def test_parameters() -> None:
     assert join_stream["Last-Event-ID"]["in"] == "header"
     assert "subgraphs" in params("GET", "/threads/{thread_id}/state")
     assert "xray" in params("GET", "/assistants/{assistant_id}/graph")
+    cron = params("GET", "/runs/crons/{cron_id}")["cron_id"]
+    assert cron["schema"] == {"type": "string", "format": "uuid"}
+    assert "422" in ops[("GET", "/runs/crons/{cron_id}")]["responses"]  # not a UUID
+    for path in ["/threads/search", "/assistants/search", "/runs/crons/search"]:
+        headers = ops[("POST", path)]["responses"]["200"]["headers"]
+        assert headers["X-Pagination-Total"]["required"] is True
+        assert headers["X-Pagination-Next"]["required"] is False  # only when there is one
 
 
 def test_request_bodies_come_from_the_pydantic_models() -> None:
@@ -148,6 +245,8 @@ def test_stream_routes_are_event_streams() -> None:
         ("POST", "/threads/{thread_id}/runs/stream"),
         ("POST", "/runs/stream"),
         ("GET", "/threads/{thread_id}/runs/{run_id}/stream"),
+        ("GET", "/threads/{thread_id}/stream"),
+        ("POST", "/threads/{thread_id}/stream/events"),
     ]:
         content = ops[key]["responses"]["200"]["content"]
         assert list(content) == ["text/event-stream"], key
@@ -218,9 +317,11 @@ def test_real_answers_conform_to_the_document(make_openapi_app: Any, conformance
             ("schemas", "GET"),
             ("subgraphs", "GET"),
             ("versions", "POST"),
-            ("latest", "POST"),
         ]:
             call(method, f"{A}/{tail}", f"/assistants/{aid}/{tail}")
+        call("POST", f"{A}/latest", f"/assistants/{aid}/latest", json={"version": 1})
+        assert call("POST", f"{A}/latest", f"/assistants/{aid}/latest", json={}).status_code == 422
+        call("GET", f"{A}/subgraphs/{{namespace}}", f"/assistants/{aid}/subgraphs/a?recurse=true")
         call("GET", f"{A}/graph", "/assistants/reply/graph?xray=1")
         assert call("GET", f"{A}/graph", "/assistants/reply/graph?xray=x").status_code == 422
         assert call("DELETE", A, f"/assistants/{aid}").status_code == 204
@@ -300,7 +401,78 @@ def test_real_answers_conform_to_the_document(make_openapi_app: Any, conformance
         assert call("POST", "/runs/cancel", json={"status": "bogus"}).status_code == 422
         call("GET", "/nbruns/timeline")
         call("GET", "/nbruns/runs", f"/nbruns/runs?thread_id={tid}")
+
+        # crons (a yearly schedule: none fires during the scenario)
+        K = "/runs/crons/{cron_id}"
+        yearly = {"assistant_id": "reply", "schedule": "0 0 1 1 *"}
+        kid = call("POST", "/runs/crons", json=yearly).json()["cron_id"]
+        call("POST", f"{R}/crons", f"/threads/{tid}/runs/crons", json=yearly)
+        assert call("POST", "/runs/crons", json={**yearly, "schedule": "x"}).status_code == 422
+        call("POST", "/runs/crons/search", json={"limit": 1})
+        call("POST", "/runs/crons/count", json={})
+        call("GET", K, f"/runs/crons/{kid}")
+        call("PATCH", K, f"/runs/crons/{kid}", json={"enabled": False, "end_time": None})
+        assert call("PATCH", K, f"/runs/crons/{kid}", json={}).status_code == 400
+        assert call("DELETE", K, f"/runs/crons/{kid}").status_code == 204
+        assert call("GET", K, f"/runs/crons/{kid}").status_code == 404
         assert call("DELETE", T, f"/threads/{tid}").status_code == 204
+
+        # the store
+        S = "/store/items"
+        item = {"namespace": ["docs"], "key": "k", "value": {"n": 1}}
+        assert call("PUT", S, json=item).status_code == 204
+        assert call("PUT", S, json={**item, "namespace": []}).status_code == 400
+        assert call("PUT", S, json={**item, "value": [1]}).status_code == 422
+        assert call("GET", S, f"{S}?namespace=docs&key=k").json()["value"] == {"n": 1}
+        assert call("GET", S, f"{S}?namespace=docs&key=nope").json() is None
+        assert call("GET", S, f"{S}?namespace=docs").status_code == 400
+        assert call("GET", S, f"{S}?key=k").status_code == 422
+        found = call("POST", "/store/items/search", json={"namespace_prefix": ["docs"]})
+        assert [i["key"] for i in found.json()["items"]] == ["k"]
+        bad = {"filter": {"n": {"$bogus": 1}}}
+        assert call("POST", "/store/items/search", json=bad).status_code == 400
+        assert call("POST", "/store/namespaces", json={}).json() == {"namespaces": [["docs"]]}
+        assert call("DELETE", S, json={"namespace": ["docs"], "key": "k"}).status_code == 204
+        assert call("DELETE", S, json={"namespace": ["docs"]}).status_code == 422
+
+        # a thread's endless streams: each read until a run on it ends, then left
+        body = {"assistant_id": "reply", "input": {"messages": []}}
+        followed = call("POST", "/threads", json={}).json()["thread_id"]
+        stream = EndlessStream(http, "GET", f"/threads/{followed}/stream")
+        call("POST", R, f"/threads/{followed}/runs", json=body)  # after the stream opened
+        joined = stream.until(b'"run_done"')
+        doc.check("GET", f"{T}/stream", joined)
+        assert re.findall(rb"^event: (\S+)", joined.content, flags=re.M)[0] == b"metadata"
+        assert call("GET", f"{T}/stream", f"/threads/{missing}/stream").status_code == 404
+        bad_mode = f"/threads/{followed}/stream?stream_mode=bogus"
+        assert call("GET", f"{T}/stream", bad_mode).status_code == 422
+
+        # the SDK's thread stream: a command starts a run, its events replay from seq 0
+        commands, events = f"{T}/commands", f"{T}/stream/events"
+        start = {"id": 1, "method": "run.start", "params": body}
+        started = call("POST", commands, f"/threads/{followed}/commands", json=start).json()
+        assert started["type"] == "success" and "run_id" in started["result"]
+        unknown = {"id": 2, "method": "agent.getTree", "params": {}}
+        refused = call("POST", commands, f"/threads/{followed}/commands", json=unknown).json()
+        assert refused["type"] == "error"
+        not_a_command = call("POST", commands, f"/threads/{followed}/commands", json={"id": "x"})
+        assert not_a_command.status_code == 400
+        wanted = {"channels": ["lifecycle", "values"], "since": 0}
+        stream = EndlessStream(http, "POST", f"/threads/{followed}/stream/events", wanted)
+        protocol = stream.until(b'"completed"')
+        doc.check("POST", events, protocol)
+        assert b"event: values" in protocol.content
+        gone = call("POST", events, f"/threads/{missing}/stream/events", json=wanted)
+        assert gone.status_code == 404
+        no_channels = call("POST", events, f"/threads/{followed}/stream/events", json={})
+        assert no_channels.status_code == 400
+
+        # pruning: unknown ids skipped; keep_latest refused and nothing deleted
+        keep = {"thread_ids": [followed], "strategy": "keep_latest"}
+        assert call("POST", "/threads/prune", json=keep).status_code == 422
+        pruned = call("POST", "/threads/prune", json={"thread_ids": [followed, missing]})
+        assert pruned.json() == {"pruned_count": 1}
+        assert call("GET", T, f"/threads/{followed}").status_code == 404
 
     never = set(operations(doc.document)) - {(m, p) for m, p, _ in doc.checked}
     assert not never, f"operations this scenario never called: {sorted(never)}"

@@ -10,7 +10,10 @@ only answering 404.
 `test_api` covers every operation but the ones that wait on a run (`/wait`,
 `/stream`, `/join`); `test_waiting_operations` fuzzes those on their own, with
 runs of the quick `reply` graph on a thread nothing else touches and a short
-per-request timeout. Bounds: 30 examples per operation, 5 s per request.
+per-request timeout. A thread's own streams (`GET /threads/{id}/stream`, `POST
+/threads/{id}/stream/events`) never end: `test_endless_streams` fuzzes them with a
+1 s timeout, after which schemathesis checks what the stream sent. Bounds: 30
+examples per operation, 5 s per request.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ CHECKS = [
 EXAMPLES = 30
 REQUEST_TIMEOUT = 5.0
 GRAPH_IDS = ("agent", "reply", "slow")
+ENDLESS_TIMEOUT = 1.0  # an endless stream's case ends here, with what it sent so far
 WAITING = r"/(wait|stream|join)$"
+ENDLESS = r"^/threads/\{thread_id\}/stream(/events)?$"  # a thread's streams never end
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -178,18 +183,27 @@ def seeded(app: Any, api_schema: Any) -> Seeded:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-@schema.exclude(path_regex=WAITING).parametrize()
+@schema.exclude(path_regex=WAITING).exclude(path_regex=ENDLESS).parametrize()
 @SETTINGS
 def test_api(case: Any, seeded: Seeded) -> None:
     use_real_ids(case, seeded)
     case.call_and_validate(checks=CHECKS, timeout=REQUEST_TIMEOUT)
 
 
-@schema.include(path_regex=WAITING).parametrize()
+@schema.include(path_regex=WAITING).exclude(path_regex=ENDLESS).parametrize()
 @SETTINGS
 def test_waiting_operations(case: Any, seeded: Seeded) -> None:
     use_real_ids(case, seeded, quiet=True)
     case.call_and_validate(checks=CHECKS, timeout=REQUEST_TIMEOUT)
+
+
+# a thread's streams never end by themselves (as on the reference): schemathesis keeps
+# what an event stream sent before the timeout, so a short one bounds each case
+@schema.include(path_regex=ENDLESS).parametrize()
+@SETTINGS
+def test_endless_streams(case: Any, seeded: Seeded) -> None:
+    use_real_ids(case, seeded)
+    case.call_and_validate(checks=CHECKS, timeout=ENDLESS_TIMEOUT)
 
 
 def test_the_document_lists_the_graphs_served(api_schema: Any) -> None:

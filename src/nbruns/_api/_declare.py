@@ -103,6 +103,7 @@ class Reply:
     shape: Any = None  # a `_shapes` type, list[...] of one, or None for no body
     media_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)  # name -> description
+    optional_headers: Mapping[str, str] = field(default_factory=dict)  # sent only sometimes
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,19 @@ def json_response(
     )
 
 
+# sent with every search page; `X-Pagination-Next` only when there is a next page
+PAGE_HEADERS = {"X-Pagination-Total": "How many match in all (every page)"}
+PAGE_NEXT_HEADER = {"X-Pagination-Next": "The next page's offset; sent only when there is one"}
+
+
+def page_of(found: list[Any], offset: int, limit: int) -> tuple[list[Any], dict[str, str]]:
+    """One page of a search's matches, and the headers the JS SDK pages with."""
+    headers = {"X-Pagination-Total": str(len(found))}
+    if offset + limit < len(found):
+        headers["X-Pagination-Next"] = str(offset + limit)
+    return found[offset : offset + limit], headers
+
+
 def error_response(status_code: int, detail: str) -> Response:
     body: Error = {"detail": detail}
     return json_response(body, status_code)

@@ -30,7 +30,9 @@ async def ok(api: Api, call: Call[None, None]) -> Response:
     ok=Reply("Server information", Info),
 )
 async def info(api: Api, call: Call[None, None]) -> Response:
-    return json_response(info_json(api.ex.graphs.ids()))
+    body = info_json(api.ex.graphs.ids())
+    # crons are served (`_crons`), as the reference's `flags.crons` says of its own
+    return json_response({**body, "flags": {**body["flags"], "crons": True}})
 
 
 @endpoint("GET", "/openapi.json", "This document", ok=Reply("OpenAPI 3.1 document", dict[str, Any]))

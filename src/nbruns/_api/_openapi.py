@@ -33,11 +33,13 @@ Json = dict[str, Any]
 _REF = "#/components/schemas/{model}"
 _STR: Json = {"type": "string"}
 _UUID: Json = {"type": "string", "format": "uuid"}
+# path parameters the app checks to be UUIDs (422 when not) before any handler runs
+_ID_PARAMS = ("thread_id", "run_id", "cron_id")
 
 _ERROR_TEXT = {
     400: "The request's fields are each valid but do not fit together",
     401: "Missing or wrong x-api-key header (the server was started with --api-key)",
-    404: "An id in the request names nothing (thread, run, assistant or graph)",
+    404: "An id in the request names nothing (thread, run, cron, assistant or graph)",
     409: "The request is valid but the thread's runs forbid it",
     413: "The body is larger than the server's --max-body-bytes",
     422: "A field, query parameter or the body has a wrong value or type; the detail says what "
@@ -91,7 +93,7 @@ def _path_parameter(name: str, graph_ids: Sequence[str]) -> Json:
         if graph_ids:
             schema = {"anyOf": [schema, {"type": "string", "enum": list(graph_ids)}]}
         description = "An assistant id (UUID) or the id of a served graph"
-    elif name in ("thread_id", "run_id"):
+    elif name in _ID_PARAMS:
         schema, description = dict(_UUID), f"The {name.split('_')[0]}'s UUID"
     elif name == "checkpoint_id":
         schema, description = dict(_STR), "A checkpoint id"
@@ -156,10 +158,12 @@ def _reply(reply: Reply, schema: Json | None) -> Json:
     out: Json = {"description": reply.description}
     if schema is not None:
         out["content"] = {reply.media_type: {"schema": schema}}
-    if reply.headers:
+    headers = {name: (text, True) for name, text in reply.headers.items()}
+    headers |= {name: (text, False) for name, text in reply.optional_headers.items()}
+    if headers:
         out["headers"] = {
-            name: {"description": text, "required": True, "schema": dict(_STR)}
-            for name, text in reply.headers.items()
+            name: {"description": text, "required": required, "schema": dict(_STR)}
+            for name, (text, required) in headers.items()
         }
     return out
 
@@ -195,7 +199,7 @@ def _operation(
     if parameters:
         operation["parameters"] = parameters
     errors = set(e.errors)
-    if {"thread_id", "run_id"} & set(path_params):
+    if set(_ID_PARAMS) & set(path_params):
         errors |= {404, 422}  # unknown id; malformed (not a UUID) id
     if e.body is not None:
         operation["requestBody"] = {

@@ -27,6 +27,7 @@ __all__ = [
     "RunListParams",
     "RunsParams",
     "StateParams",
+    "SubgraphParams",
     "TimelineParams",
 ]
 
@@ -103,3 +104,7 @@ class TimelineParams(_Params):
 
 class RunsParams(_Params):
     thread_id: str | None = Field(None, description="Only this thread's runs")
+
+
+class SubgraphParams(_Params):
+    recurse: QueryBool = Field(False, description="Include the subgraphs of subgraphs")

@@ -11,6 +11,7 @@ validator is stricter than a field's type, the field says so with
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -19,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     RootModel,
+    StrictInt,
     ValidationError,
     WithJsonSchema,
     field_validator,
@@ -42,10 +44,18 @@ __all__ = [
     "AssistantPatch",
     "AssistantSearch",
     "AssistantSortBy",
+    "AssistantVersionChange",
+    "AssistantVersionsSearch",
     "BodyModel",
     "BulkCancelStatus",
     "CancelMany",
     "CommandBody",
+    "CronCount",
+    "CronCreate",
+    "CronPatch",
+    "CronSearch",
+    "CronSelectField",
+    "CronSortBy",
     "DisconnectMode",
     "Durability",
     "HistoryQuery",
@@ -57,6 +67,7 @@ __all__ = [
     "StateUpdate",
     "ThreadCreate",
     "ThreadPatch",
+    "ThreadPrune",
     "ThreadSearch",
     "ThreadSortBy",
     "describe",
@@ -315,3 +326,139 @@ class CancelMany(BodyModel):
     thread_id: str | None = None
     run_ids: list[str] | None = None
     status: BulkCancelStatus | None = None
+
+
+class AssistantVersionsSearch(BodyModel):
+    metadata: Json | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+class AssistantVersionChange(BodyModel):
+    version: StrictInt = Field(ge=1, description="The version to make the assistant's latest")
+
+
+# -- crons (`_crons`): the reference's CronCreate, ThreadCronCreate, CronPatch, CronSearch
+
+
+CronSortBy = Literal[
+    "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"
+]
+CronSelectField = Literal[
+    "cron_id",
+    "assistant_id",
+    "thread_id",
+    "on_run_completed",
+    "end_time",
+    "schedule",
+    "timezone",
+    "created_at",
+    "updated_at",
+    "user_id",
+    "payload",
+    "next_run_date",
+    "metadata",
+    "enabled",
+]
+_DATE_TIME = WithJsonSchema(
+    {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}
+)
+
+
+def _date_time(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                "must be an ISO 8601 date-time, e.g. '2030-01-01T00:00:00+00:00'"
+            ) from None
+    return value
+
+
+class _CronRun(BodyModel):
+    """What a cron's runs are made of (every field but the schedule's may change)."""
+
+    checkpointed = ("input", "metadata", "config")
+
+    timezone: str | None = None
+    end_time: Annotated[str | None, _DATE_TIME] = None
+    input: Json | list[Any] | str | int | float | bool | None = None
+    metadata: Json | None = None
+    config: Json | None = None
+    context: Json | None = None
+    webhook: Annotated[
+        str | None, WithJsonSchema({"type": "null", "description": "webhooks are not supported"})
+    ] = None
+    interrupt_before: Breakpoints = None
+    interrupt_after: Breakpoints = None
+    on_run_completed: OnCompletion | None = None
+    multitask_strategy: MultitaskStrategy | None = None
+    enabled: bool | None = None
+    stream_mode: Annotated[
+        StreamMode | list[StreamMode] | None,
+        WithJsonSchema(
+            {"anyOf": [MODE_SCHEMA, {"type": "array", "items": MODE_SCHEMA}, {"type": "null"}]}
+        ),
+    ] = None
+    stream_subgraphs: bool | None = None
+    stream_resumable: bool | None = None
+    durability: Durability | None = None
+    checkpoint_during: bool | None = None
+
+    _end_time = field_validator("end_time")(_date_time)
+
+    @field_validator("stream_mode")
+    @classmethod
+    def _supported_modes(cls, value: str | list[str] | None) -> list[str] | str | None:
+        return None if value is None else RunCreate._supported_modes(value)
+
+    @field_validator("webhook")
+    @classmethod
+    def _no_webhooks(cls, value: str | None) -> None:
+        return RunCreate._no_webhooks(value)
+
+
+class CronCreate(_CronRun):
+    assistant_id: str
+    schedule: str
+
+
+class CronPatch(_CronRun):
+    schedule: str | None = None
+
+
+class CronSearch(BodyModel):
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    enabled: bool | None = None
+    metadata: Json | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: CronSortBy | None = None
+    sort_order: SortOrder | None = None
+    select: list[CronSelectField] | None = None
+
+
+class CronCount(BodyModel):
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    metadata: Json | None = None
+
+
+class ThreadPrune(BodyModel):
+    """POST /threads/prune. Ids are checked one by one, like the reference."""
+
+    thread_ids: Annotated[
+        list[str],
+        WithJsonSchema({"type": "array", "items": {"type": "string", "format": "uuid"}}),
+    ]
+    strategy: Literal["delete", "keep_latest"] = "delete"
+
+    @field_validator("thread_ids")
+    @classmethod
+    def _uuids(cls, value: list[str]) -> list[str]:
+        for thread_id in value:
+            if not is_uuid(thread_id):
+                raise ValueError(f"Invalid thread ID: must be a UUID (got {thread_id!r:.60})")
+        return value

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from starlette.responses import Response, StreamingResponse
 
-from .._core._errors import Conflict, InvalidInput
+from .._core._errors import BadRequest, Conflict, InvalidInput
 from .._core._lifecycle import ACTIVE
 from .._engine import _serde
 from .._engine._executor import NO_RUN_BODY, RunSpec
+from ._auth import visible
 from ._declare import Api, Body, Call, Endpoints, Reply, json_body
 from ._http import json_response
 from ._params import CancelManyParams, CancelParams, JoinStreamParams, RunListParams
@@ -19,6 +22,7 @@ from ._requests import (
     refuse_nonfinite,
 )
 from ._shapes import Run, RunOutput, StreamEvent
+from ._sse import sse_frame
 from ._streams import run_events, wait_response
 from ._wire import run_json
 
@@ -45,11 +49,28 @@ _EVENTS = Reply(
     headers=_LOCATIONS,
 )
 _WAITING = " (whitespace heartbeats precede the JSON while the run is going)"
+# the reference's words, so code that matches on them keeps working
+_CONTEXT_AND_CONFIGURABLE = (
+    "Cannot specify both configurable and context. Prefer setting context alone. Context "
+    "was introduced in LangGraph 0.6.0 and is the long term planned replacement for "
+    "configurable."
+)
+
+
+def _client_configurable(config: object) -> bool:
+    """Whether the client sent `config.configurable`; the keys the auth guard puts there
+    for the graph (`langgraph_auth_user`, ...) are the server's, not the client's."""
+    configurable = config.get("configurable") if isinstance(config, dict) else None
+    return isinstance(configurable, dict) and any(
+        not key.startswith("langgraph_auth_") for key in configurable
+    )
 
 
 def _spec(b: RunCreate) -> RunSpec:
     if b.command is not None and b.input is not None:
         raise InvalidInput("Invalid run: pass either input or command, not both")
+    if b.context and _client_configurable(b.config):
+        raise BadRequest(_CONTEXT_AND_CONFIGURABLE)
     checkpoint_id = b.checkpoint_id or (b.checkpoint or {}).get("checkpoint_id")
     return RunSpec(
         assistant_id=b.assistant_id,
@@ -222,7 +243,17 @@ async def delete(api: Api, call: Call[None, None]) -> Response:
             f"Run {run.run_id} is still {run.phase}; cancel it (runs.cancel) before deleting it"
         )
     api.ex.store.forget_run(run.run_id)
+    # as the reference: the run's checkpoints go too, so the state rewinds to before it
+    # when it was the thread's last run (a running successor refreshes the head itself)
+    await api.ex.saver.adelete_for_runs([run.run_id], thread_id=run.thread_id)
+    if not api.ex.store.active_runs(run.thread_id) and run.graph_id in api.ex.graphs:
+        graph = api.ex.graphs.get(run.graph_id)
+        await api.ex.threads.refresh_head_safely(run.thread_id, graph)
     return Response(status_code=204)
+
+
+async def _run_not_found_events() -> AsyncIterator[bytes]:
+    yield sse_frame("error", _serde.dumps(NO_RUN_BODY["__error__"]))
 
 
 @endpoint(
@@ -236,8 +267,16 @@ async def delete(api: Api, call: Call[None, None]) -> Response:
 )
 async def join_stream(api: Api, call: Call[None, JoinStreamParams]) -> Response:
     tid, rid = call.path["thread_id"], call.path["run_id"]
-    # read raw, not through call.query: an unknown run answers 404 before a bad
-    # cancel_on_disconnect answers 422 (the SDK sends an empty stream_mode for none)
+    found = api.ex.store.find_run(rid)
+    if found is None or found.thread_id != tid or api.ex.store.was_rolled_back(tid, rid):
+        # like the reference (and join): 200, and the stream says the run is not there
+        return StreamingResponse(
+            _run_not_found_events(),
+            media_type="text/event-stream",
+            headers=_locations(tid, rid, "/stream"),
+        )
+    # read raw, not through call.query: a bad cancel_on_disconnect answers 422 only
+    # for a run that is there (the SDK sends an empty stream_mode for none)
     modes = [m for m in call.request.query_params.getlist("stream_mode") if m] or None
     last = call.request.headers.get("last-event-id")
     after = int(last) if last and last.isdigit() else None
@@ -250,7 +289,6 @@ async def join_stream(api: Api, call: Call[None, JoinStreamParams]) -> Response:
         reader,
         resumable=bool(run.kwargs.get("resumable")),
         cancel_on_disconnect=call.query.cancel_on_disconnect,
-        metadata=False,
     )
     return StreamingResponse(
         events, media_type="text/event-stream", headers=_locations(tid, rid, "/stream")
@@ -326,5 +364,11 @@ async def cancel_many(api: Api, call: Call[CancelMany, CancelManyParams]) -> Res
         raise InvalidInput(
             "Invalid cancel request: pass run_ids (with thread_id) or status, not both"
         )
-    api.ex.cancel_many(thread_id=b.thread_id, run_ids=b.run_ids, status=b.status, action=action)
+    where = visible(call.request)
+    threads = None
+    if where is not None and b.thread_id is None:  # auth: only on the threads it may touch
+        threads = {t.thread_id for t in api.ex.store.threads.values() if where(t.metadata)}
+    api.ex.cancel_many(
+        thread_id=b.thread_id, run_ids=b.run_ids, status=b.status, action=action, threads=threads
+    )
     return Response(status_code=204)

@@ -20,16 +20,23 @@ from .._core._types import CancelSource, MultitaskStrategy, RunStatus, ThreadSta
 __all__ = [
     "Assistant",
     "AssistantSchemas",
+    "AssistantVersion",
     "Checkpoint",
     "Count",
+    "Cron",
     "Error",
     "Graph",
     "Info",
     "InfoFlags",
     "Ok",
+    "PruneResult",
     "Run",
     "RunOutput",
     "StateUpdated",
+    "StoreItem",
+    "StoreItems",
+    "StoreNamespaces",
+    "StoreSearchItem",
     "StreamEvent",
     "Subgraph",
     "Task",
@@ -57,6 +64,7 @@ class InfoFlags(TypedDict):
     assistants: bool
     crons: bool
     langsmith: bool
+    store: NotRequired[bool]  # nbruns only: the store endpoints are served
 
 
 class Info(TypedDict):
@@ -95,7 +103,13 @@ class Graph(TypedDict):
 
 
 class Subgraph(TypedDict):
-    graph_id: str
+    """A subgraph's schemas, each null when it cannot be made."""
+
+    input_schema: Any
+    output_schema: Any
+    state_schema: Any
+    config_schema: Any
+    context_schema: Any
 
 
 class Thread(TypedDict):
@@ -119,9 +133,12 @@ class Checkpoint(TypedDict):
 
 
 class TaskCheckpoint(TypedDict):
-    """A subgraph task's state when only its checkpoint is known."""
+    """Where the subgraph a task runs keeps its checkpoints (its config's `configurable`)."""
 
-    checkpoint: Checkpoint | None
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: NotRequired[str]
+    checkpoint_map: NotRequired[JsonObject]
 
 
 class Task(TypedDict):
@@ -130,8 +147,8 @@ class Task(TypedDict):
     path: list[Any]
     error: str | None
     interrupts: list[Any]
-    checkpoint: Checkpoint | None
-    state: ThreadState | TaskCheckpoint | None
+    checkpoint: TaskCheckpoint | None  # for a task that runs a subgraph
+    state: ThreadState | None  # that subgraph's state, when subgraphs are asked for
     result: Any
 
 
@@ -208,3 +225,66 @@ RunOutput = Annotated[
     ),
 ]
 Count = Annotated[int, Field(ge=0)]
+
+
+class AssistantVersion(TypedDict):
+    """One saved version of an assistant; `created_at` is when that version was made."""
+
+    assistant_id: str
+    version: int
+    graph_id: str
+    config: JsonObject
+    context: JsonObject
+    metadata: JsonObject
+    name: str
+    description: str | None
+    created_at: str
+
+
+class Cron(TypedDict):
+    """A cron: a run request fired on a schedule (`select` may leave keys out)."""
+
+    cron_id: NotRequired[Uuid]
+    assistant_id: NotRequired[Uuid]
+    thread_id: NotRequired[Uuid | None]
+    user_id: NotRequired[str | None]
+    end_time: NotRequired[str | None]
+    schedule: NotRequired[str]
+    timezone: NotRequired[str | None]
+    payload: NotRequired[JsonObject]
+    next_run_date: NotRequired[str | None]
+    metadata: NotRequired[JsonObject]
+    on_run_completed: NotRequired[Literal["delete", "keep"] | None]
+    enabled: NotRequired[bool]
+    created_at: NotRequired[str]
+    updated_at: NotRequired[str]
+
+
+class StoreItem(TypedDict):
+    """An item of the store: a JSON object under a namespace and a key."""
+
+    namespace: list[str]
+    key: str
+    value: JsonObject
+    created_at: str
+    updated_at: str
+
+
+class StoreSearchItem(StoreItem):
+    """An item found by a search; `score` is its relevance to a query (null without one)."""
+
+    score: float | None
+
+
+class StoreItems(TypedDict):
+    items: list[StoreSearchItem]
+
+
+class StoreNamespaces(TypedDict):
+    namespaces: list[list[str]]
+
+
+class PruneResult(TypedDict):
+    """POST /threads/prune: how many of the given threads were deleted."""
+
+    pruned_count: int

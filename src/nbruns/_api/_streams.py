@@ -76,13 +76,11 @@ async def run_events(
     *,
     resumable: bool,
     cancel_on_disconnect: bool,
-    metadata: bool = True,
 ) -> AsyncIterator[bytes]:
-    """The run's events as SSE frames: `metadata` first (unless joining), then the reader's."""
+    """The run's events as SSE frames (its `metadata` event comes from the run's
+    stream when the run starts, so a run stopped while pending sends none)."""
     finished = False
     try:
-        if metadata:
-            yield sse_frame("metadata", _serde.dumps({"run_id": run_id, "attempt": 1}))
         if reader is not None:
             async for event_id, event, data in reader:
                 yield sse_frame(event, data, event_id if resumable else None)

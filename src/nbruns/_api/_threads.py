@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
+from .._core._errors import InvalidInput
 from .._engine import _serde
+from ._auth import visible
 from ._declare import Api, Call, Endpoints, Reply, json_body
-from ._http import json_response
+from ._http import PAGE_HEADERS, PAGE_NEXT_HEADER, json_response, page_of
 from ._params import HistoryParams, StateParams
 from ._requests import (
     HistoryQuery,
@@ -24,6 +28,7 @@ __all__ = ["endpoint"]
 
 endpoint = Endpoints("threads")
 _PATH = "/threads/{thread_id}"
+_EVERY = 10**9  # a search's matches, all of them: the page is cut after counting
 
 
 @endpoint(
@@ -49,7 +54,12 @@ async def create(api: Api, call: Call[ThreadCreate, None]) -> Response:
     "POST",
     "/threads/search",
     "Search threads",
-    ok=Reply("Matching threads", list[Thread]),
+    ok=Reply(
+        "Matching threads",
+        list[Thread],
+        headers=PAGE_HEADERS,
+        optional_headers=PAGE_NEXT_HEADER,
+    ),
     body=json_body(ThreadSearch, "thread search"),
 )
 async def search(api: Api, call: Call[ThreadSearch, None]) -> Response:
@@ -59,12 +69,14 @@ async def search(api: Api, call: Call[ThreadSearch, None]) -> Response:
         values=b.values,
         ids=b.ids,
         status=b.status,
-        limit=b.limit,
-        offset=b.offset,
+        limit=_EVERY,
+        offset=0,
         sort_by=b.sort_by or "created_at",
         sort_order=b.sort_order or "desc",
+        where=visible(call.request),
     )
-    return json_response([thread_json(api.ex.store, t) for t in found])
+    page, headers = page_of(found, b.offset, b.limit)
+    return json_response([thread_json(api.ex.store, t) for t in page], headers=headers)
 
 
 @endpoint(
@@ -77,7 +89,12 @@ async def search(api: Api, call: Call[ThreadSearch, None]) -> Response:
 async def count(api: Api, call: Call[ThreadSearch, None]) -> Response:
     b = await call.body()
     found = api.ex.store.search_threads(
-        metadata=b.metadata, values=b.values, ids=b.ids, status=b.status, limit=10**9
+        metadata=b.metadata,
+        values=b.values,
+        ids=b.ids,
+        status=b.status,
+        limit=_EVERY,
+        where=visible(call.request),
     )
     return json_response(len(found))
 
@@ -129,8 +146,24 @@ async def copy(api: Api, call: Call[None, None]) -> Response:
 # -- state ------------------------------------------------------------------------------
 
 
-async def _state(api: Api, thread_id: str, checkpoint_id: str | None, subgraphs: bool) -> Response:
-    snapshot = await api.ex.get_state(thread_id, checkpoint_id, subgraphs=subgraphs)
+def _checkpoint_ns(checkpoint: Any) -> str:
+    """The namespace a body's `checkpoint` names: "" for the thread's own graph, or a
+    subgraph's, as a task's `checkpoint` gives it."""
+    ns = (checkpoint or {}).get("checkpoint_ns") or ""
+    if not isinstance(ns, str):
+        raise InvalidInput(
+            f"Invalid checkpoint.checkpoint_ns: expected a string such as '' or a task's "
+            f"'node:task_id', got {ns!r:.60}"
+        )
+    return ns
+
+
+async def _state(
+    api: Api, thread_id: str, checkpoint_id: str | None, subgraphs: bool, checkpoint_ns: str = ""
+) -> Response:
+    snapshot = await api.ex.get_state(
+        thread_id, checkpoint_id, subgraphs=subgraphs, checkpoint_ns=checkpoint_ns
+    )
     return json_response(empty_state_json() if snapshot is None else state_json(snapshot))
 
 
@@ -157,9 +190,15 @@ async def state(api: Api, call: Call[None, StateParams]) -> Response:
 async def update_state(api: Api, call: Call[StateUpdate, None]) -> Response:
     b = await call.body()
     checkpoint_id = b.checkpoint_id or (b.checkpoint or {}).get("checkpoint_id")
+    thread_id = call.path["thread_id"]
     configurable = await api.ex.update_state(
-        call.path["thread_id"], b.values, as_node=b.as_node, checkpoint_id=checkpoint_id
+        thread_id, b.values, as_node=b.as_node, checkpoint_id=checkpoint_id
     )
+    if api.ex.thread_feeds.watched(thread_id):  # read the new state only for a reader
+        snapshot = await api.ex.get_state(thread_id, None)
+        state = empty_state_json() if snapshot is None else state_json(snapshot)
+        event = {"state": state, "thread_id": thread_id}
+        api.ex.thread_feeds.state_updated(thread_id, _serde.dumps(event))
     return json_response(state_updated_json(configurable))
 
 
@@ -173,7 +212,13 @@ async def update_state(api: Api, call: Call[StateUpdate, None]) -> Response:
 )
 async def state_at_checkpoint(api: Api, call: Call[StateCheckpointQuery, None]) -> Response:
     b = await call.body()
-    return await _state(api, call.path["thread_id"], b.checkpoint.get("checkpoint_id"), b.subgraphs)
+    return await _state(
+        api,
+        call.path["thread_id"],
+        b.checkpoint.get("checkpoint_id"),
+        b.subgraphs,
+        _checkpoint_ns(b.checkpoint),
+    )
 
 
 @endpoint(
@@ -205,6 +250,7 @@ async def _history(api: Api, thread_id: str, b: HistoryQuery) -> Response:
         before=before,
         metadata=b.metadata,
         checkpoint_id=(b.checkpoint or {}).get("checkpoint_id"),
+        checkpoint_ns=_checkpoint_ns(b.checkpoint),
     )
     return json_response([state_json(s) for s in states])
 

@@ -7,26 +7,26 @@ document's response schemas are derived from.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable, Mapping
 from importlib import metadata as _metadata
 from typing import Any, cast
+
+from langgraph.types import StateSnapshot
 
 from .._core._lifecycle import public_status, thread_status
 from .._core._records import AssistantRecord, RunRecord, ThreadRecord, TimelineEvent
 from .._core._store import MemoryStore
 from .._core._types import RunStatus
 from .._engine import _serde
+from .._engine._threads import interrupt_json
 from ._shapes import (
     Assistant,
-    AssistantSchemas,
+    AssistantVersion,
     Checkpoint,
     Info,
     Run,
     StateUpdated,
-    Subgraph,
     Task,
-    TaskCheckpoint,
     Thread,
     ThreadState,
 )
@@ -34,14 +34,13 @@ from ._shapes import TimelineEvent as TimelineEventJson
 
 __all__ = [
     "assistant_json",
+    "assistant_version_json",
     "dist_version",
     "empty_state_json",
     "info_json",
     "run_json",
-    "schemas_json",
     "state_json",
     "state_updated_json",
-    "subgraphs_json",
     "thread_json",
     "timeline_json",
 ]
@@ -64,9 +63,24 @@ def info_json(graph_ids: list[str]) -> Info:
     return {
         "version": dist_version("nbruns"),
         "langgraph_py_version": dist_version("langgraph"),
-        "flags": {"assistants": True, "crons": False, "langsmith": False},
+        "flags": {"assistants": True, "crons": False, "langsmith": False, "store": True},
         "nbruns": True,
         "graphs": graph_ids,
+    }
+
+
+def assistant_version_json(a: AssistantRecord) -> AssistantVersion:
+    # a saved version's updated_at is when it was made
+    return {
+        "assistant_id": a.assistant_id,
+        "version": a.version,
+        "graph_id": a.graph_id,
+        "config": a.config,
+        "context": a.context,
+        "metadata": a.metadata,
+        "name": a.name,
+        "description": a.description,
+        "created_at": _iso(a.updated_at),
     }
 
 
@@ -85,32 +99,10 @@ def assistant_json(a: AssistantRecord) -> Assistant:
     }
 
 
-def schemas_json(graph_id: str, graph: Any) -> AssistantSchemas:
-    return {
-        "graph_id": graph_id,
-        "input_schema": graph.get_input_jsonschema(),
-        "output_schema": graph.get_output_jsonschema(),
-        "state_schema": graph.get_output_jsonschema(),
-        "config_schema": _config_schema(graph),
-        "context_schema": graph.get_context_jsonschema(),
-    }
-
-
-def _config_schema(graph: Any) -> Any:
-    # LangGraph 1.x deprecates config schemas in favour of context schemas, but the
-    # reference still reports one; keep the deprecation out of users' warning filters
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return graph.get_config_jsonschema()
-
-
-def subgraphs_json(graph_id: str, graph: Any) -> dict[str, Subgraph]:
-    return {ns: {"graph_id": graph_id} for ns, _ in graph.get_subgraphs()}
-
-
 def thread_json(store: MemoryStore, t: ThreadRecord) -> Thread:
     runs = store.status_runs(t.thread_id)
-    status = thread_status(runs, t.head)  # from the runs already in hand
+    # from the runs already in hand
+    status = thread_status(runs, t.head, state_updated_at=t.state_updated_at)
 
     error = None
     if status == "error":
@@ -165,21 +157,30 @@ def _checkpoint_json(config: Mapping[str, Any] | None) -> Checkpoint | None:
 
 
 def _task_json(task: Any) -> Task:
-    state: ThreadState | TaskCheckpoint | None = None
-    if task.state is not None and hasattr(task.state, "values"):
-        state = state_json(task.state)
-    elif task.state is not None:
-        state = {"checkpoint": _checkpoint_json(task.state)}
+    # A task that runs a subgraph carries the subgraph's state: a snapshot when
+    # subgraphs were asked for, else only its config (a dict, which has `.values` too)
+    nested = task.state if isinstance(task.state, StateSnapshot) else None
+    config = task.state if isinstance(task.state, Mapping) else None
     return {
         "id": task.id,
         "name": task.name,
         "path": list(task.path),
-        "error": None if task.error is None else f"{type(task.error).__name__}({task.error})",
-        "interrupts": list(task.interrupts),
-        "checkpoint": None if state is None else state.get("checkpoint"),
-        "state": state,
+        "error": _task_error(task.error),
+        "interrupts": [interrupt_json(i) for i in task.interrupts],
+        "checkpoint": None if config is None else config.get("configurable"),
+        "state": None if nested is None else state_json(nested),
         "result": task.result,
     }
+
+
+def _task_error(error: Any) -> str | None:
+    """A failed task's error as the reference shows it: `ValueError('boom')`.
+
+    Read back from a checkpoint it is already that text; a live exception reads the same.
+    """
+    if error is None or isinstance(error, str):
+        return error
+    return repr(error)
 
 
 def state_json(snapshot: Any) -> ThreadState:
@@ -196,7 +197,7 @@ def state_json(snapshot: Any) -> ThreadState:
         "created_at": snapshot.created_at,
         "checkpoint": checkpoint,
         "parent_checkpoint": parent,
-        "interrupts": list(snapshot.interrupts),
+        "interrupts": [interrupt_json(i) for i in snapshot.interrupts],
         "checkpoint_id": None if checkpoint is None else checkpoint["checkpoint_id"],
         "parent_checkpoint_id": None if parent is None else parent["checkpoint_id"],
     }

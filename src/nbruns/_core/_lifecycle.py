@@ -84,12 +84,16 @@ def public_status(run: RunRecord) -> RunStatus | None:
     return status
 
 
-def thread_status(runs: Iterable[RunRecord], head: Head) -> ThreadStatus:
+def thread_status(
+    runs: Iterable[RunRecord], head: Head, *, state_updated_at: float | None = None
+) -> ThreadStatus:
     """Derive a thread's status from its runs and its last checkpoint.
 
     Busy while any run holds the thread, including one still stopping: a
     successor would wait for it. Otherwise the last run to finish decides
-    `error`; a last checkpoint with tasks left to do reads `interrupted`.
+    `error`, unless the state changed after it ended (`state_updated_at`: an
+    update, a rollback of a later run), as on the reference; then a last
+    checkpoint with tasks left to do reads `interrupted`.
     """
     last_finished: RunRecord | None = None
     for run in runs:
@@ -99,7 +103,15 @@ def thread_status(runs: Iterable[RunRecord], head: Head) -> ThreadStatus:
             last_finished is None or run.ended_seq > (last_finished.ended_seq or 0)
         ):
             last_finished = run
-    if last_finished is not None and last_finished.phase == "error":
+    if (
+        last_finished is not None
+        and last_finished.phase == "error"
+        and (
+            state_updated_at is None
+            or last_finished.ended_at is None
+            or last_finished.ended_at >= state_updated_at
+        )
+    ):
         return "error"
     if head.next:
         return "interrupted"

@@ -48,6 +48,9 @@ class MemoryStore:
     def __init__(self) -> None:
         # assistant_id -> record
         self.assistants: dict[str, AssistantRecord] = {}
+        # assistant_id -> version -> that version as it was saved (its updated_at is
+        # when the version was made); the record above is the one runs use
+        self.assistant_versions: dict[str, dict[int, AssistantRecord]] = {}
         # thread_id -> record
         self.threads: dict[str, ThreadRecord] = {}
         # run_id -> record (rolled-back runs stay until their task exits, hidden)
@@ -56,6 +59,9 @@ class MemoryStore:
         self.thread_runs: dict[str, list[str]] = {}
         # run ids deleted by rollback, so join can answer like the reference
         self.rolled_back: dict[str, str] = {}  # run_id -> thread_id
+        # threads whose runs are being stopped because the thread is being deleted: their
+        # runs are deleted with it, not rolled back (join answers differ)
+        self.deleting: set[str] = set()
         # thread_id -> events in order
         self.timelines: dict[str, list[TimelineEvent]] = {}
         self._seq = 0
@@ -91,6 +97,38 @@ class MemoryStore:
     def delete_assistant(self, assistant_id: str) -> None:
         self.get_assistant(assistant_id)
         del self.assistants[assistant_id]
+        self.assistant_versions.pop(assistant_id, None)
+
+    def put_assistant_version(self, record: AssistantRecord) -> AssistantRecord:
+        """Keep `record` as version `record.version` of its assistant."""
+        self.assistant_versions.setdefault(record.assistant_id, {})[record.version] = record
+        return record
+
+    def get_assistant_version(self, assistant_id: str, version: int) -> AssistantRecord:
+        try:
+            return self.assistant_versions[assistant_id][version]
+        except KeyError:
+            raise NotFound(f"Version {version} not found for assistant {assistant_id}") from None
+
+    def latest_assistant_version(self, assistant_id: str) -> int:
+        """The highest version number saved (0 for none): the next update adds one."""
+        return max(self.assistant_versions.get(assistant_id, {}), default=0)
+
+    def search_assistant_versions(
+        self,
+        assistant_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[AssistantRecord]:
+        """The assistant's versions, newest first, as the reference lists them."""
+        found = [
+            v
+            for _, v in sorted(self.assistant_versions.get(assistant_id, {}).items(), reverse=True)
+            if not metadata or matches(v.metadata, metadata)
+        ]
+        return _page(found, limit, offset)
 
     def search_assistants(
         self,
@@ -102,11 +140,14 @@ class MemoryStore:
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        where: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> list[AssistantRecord]:
+        """`where` is a predicate on metadata (an auth handler's filter)."""
         found = [
             a
             for a in self.assistants.values()
-            if (graph_id is None or a.graph_id == graph_id)
+            if (where is None or where(a.metadata))
+            and (graph_id is None or a.graph_id == graph_id)
             and (name is None or name.lower() in a.name.lower())
             and (not metadata or matches(a.metadata, metadata))
         ]
@@ -142,6 +183,7 @@ class MemoryStore:
         self.get_thread(thread_id)
         runs = [self.runs.pop(run_id) for run_id in self.thread_runs.pop(thread_id, [])]
         self.rolled_back = {r: t for r, t in self.rolled_back.items() if t != thread_id}
+        self.deleting.discard(thread_id)
         del self.threads[thread_id]
         self.timelines.pop(thread_id, None)
         self._active.pop(thread_id, None)
@@ -152,7 +194,9 @@ class MemoryStore:
 
     def thread_status(self, thread_id: str) -> ThreadStatus:
         thread = self.get_thread(thread_id)
-        return thread_status(self.status_runs(thread_id), thread.head)
+        return thread_status(
+            self.status_runs(thread_id), thread.head, state_updated_at=thread.state_updated_at
+        )
 
     def search_threads(
         self,
@@ -165,12 +209,15 @@ class MemoryStore:
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        where: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> list[ThreadRecord]:
+        """`where` is a predicate on metadata (an auth handler's filter)."""
         wanted_ids = set(ids) if ids is not None else None
         found = [
             t
             for t in self.threads.values()
             if not t.temporary
+            and (where is None or where(t.metadata))
             and (wanted_ids is None or t.thread_id in wanted_ids)
             and (not metadata or matches(t.metadata, metadata))
             and (not values or matches(_decode(t.head.values), values))
@@ -297,12 +344,15 @@ class MemoryStore:
     def list_runs(
         self, thread_id: str, *, limit: int = 10, offset: int = 0, status: str | None = None
     ) -> list[RunRecord]:
+        """Newest first, as the reference orders them: by when each run was due to start
+        (`after_seconds` moves a run ahead of runs created after it), then by creation."""
         self.get_thread(thread_id)
         visible = [
             r
-            for r in reversed(self.runs_of(thread_id))
+            for r in self.runs_of(thread_id)
             if (shown := public_status(r)) is not None and (status is None or shown == status)
         ]
+        visible.sort(key=lambda r: (r.scheduled_at, r.seq), reverse=True)
         return _page(visible, limit, offset)
 
     # -- timeline ----------------------------------------------------------

@@ -91,12 +91,13 @@ MULTITASK_STRATEGIES: tuple[str, ...] = get_args(MultitaskStrategy)
 CANCEL_ACTIONS: tuple[str, ...] = get_args(CancelAction)
 CANCEL_SOURCES: tuple[str, ...] = get_args(CancelSource)
 STREAM_MODES: tuple[str, ...] = get_args(StreamMode)
-# "events", "tools" and "lifecycle" need LangChain callback plumbing nbruns does not
-# reproduce; asking for them gets a 422 that says so rather than a silent empty stream.
+# "tools" and "lifecycle" are not run stream modes on the reference either (its schema
+# refuses them); asking for them gets a 422 that says so rather than a silent empty stream.
 SUPPORTED_STREAM_MODES: tuple[str, ...] = (
     "values",
     "messages",
     "updates",
+    "events",
     "tasks",
     "checkpoints",
     "debug",

@@ -12,6 +12,7 @@ from langgraph.runtime import RunControl
 from langgraph.types import Command
 
 from .._core._records import RunRecord
+from ._events import EVENTS, astream_with_events
 from ._runstream import RunStream
 
 __all__ = ["Progress", "drive", "error_body"]
@@ -53,16 +54,20 @@ async def drive(
         extra["context"] = kwargs["context"]
     if kwargs.get("durability") is not None:
         extra["durability"] = kwargs["durability"]
-    parts = graph.astream(
-        graph_input,
-        kwargs["config"],
+    extra.update(
         stream_mode=modes,
         subgraphs=subgraphs,
         interrupt_before=kwargs.get("interrupt_before"),
         interrupt_after=kwargs.get("interrupt_after"),
         control=control,
-        **extra,
     )
+    parts: Any  # an async generator either way
+    if EVENTS in kwargs["stream_mode"]:
+        parts = astream_with_events(
+            graph, graph_input, kwargs["config"], run_id=run.run_id, stream=stream, **extra
+        )
+    else:
+        parts = graph.astream(graph_input, kwargs["config"], **extra)
     deadline = asyncio.timeout(time_limit)
     try:
         # aclosing: leaving early must finish the graph's own cleanup (and its checkpoint
@@ -112,7 +117,8 @@ _MODE_FOR_GRAPH = {"messages-tuple": "messages"}
 def _graph_modes(requested: list[str]) -> list[str]:
     # values feeds join's body and updates feeds the timeline, whatever the client asked
     modes = {"values", "updates"}
-    modes.update(_MODE_FOR_GRAPH.get(m, m) for m in requested)
+    # "events" is no graph mode: astream_events produces those (see _events.py)
+    modes.update(_MODE_FOR_GRAPH.get(m, m) for m in requested if m != EVENTS)
     return sorted(modes)
 
 

@@ -24,16 +24,20 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from typing import Any
 
+from langgraph.store.base import BaseStore
+
 from .._core._errors import BadRequest, Conflict, NotFound
 from .._core._lifecycle import INFLIGHT, transition
 from .._core._records import AssistantRecord, RunRecord
 from .._core._store import MemoryStore
 from .._core._strategies import Reject, Supersede, decide
 from .._persistence._checkpoints import NbrunsMemorySaver, NbrunsSaver
+from .._persistence._kvstore import open_kvstore
 from . import _serde
 from ._assistants import Assistants
+from ._crons import Crons
 from ._graphs import GraphRegistry
-from ._outcomes import NO_RUN_BODY, Outcomes
+from ._outcomes import NO_RUN_BODY, RUN_GONE_BODY, Outcomes
 from ._pool import TrackingPool
 from ._run_body import LOOP_TEARDOWN, RunBody, drop_rolled_back, end_run
 from ._run_task import RunTask, TaskState
@@ -41,6 +45,7 @@ from ._runspec import RunSpec, assistant_id_for_graph, run_kwargs
 from ._runstream import RunStream
 from ._stops import Stops
 from ._threads import Threads
+from ._threadstream import ThreadFeeds
 
 __all__ = ["LOOP_TEARDOWN", "NO_RUN_BODY", "Executor", "RunSpec"]
 
@@ -53,21 +58,32 @@ class Executor:
         *,
         store: MemoryStore | None = None,
         saver: NbrunsSaver | None = None,
+        kvstore: BaseStore | None = None,
         clock: Callable[[], float] = time.time,
         run_timeout: float | None = None,
     ) -> None:
         self._store = store or MemoryStore()
         self.saver: NbrunsSaver = saver or NbrunsMemorySaver()
-        self.graphs = GraphRegistry(self.saver)
+        # the long-term memory store (LangGraph's BaseStore), handed to every graph
+        self.kvstore: BaseStore = kvstore if kvstore is not None else open_kvstore().store
+        self.graphs = GraphRegistry(self.saver, self.kvstore)
         self.clock = clock
         self.run_timeout = run_timeout
         self._run_tasks: dict[str, RunTask] = {}  # run id -> its task, until released
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streams: dict[str, RunStream] = {}
+        self.thread_feeds = ThreadFeeds(self._streams)  # GET /threads/{id}/stream readers
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._pool: TrackingPool | None = None
         self._pool_owned = False
         self._closed = False
+        # crons fire through `create_run`, so each firing obeys its multitask strategy
+        self.crons = Crons(
+            clock=lambda: self.clock(),
+            create_run=lambda thread_id, spec: self.create_run(thread_id, spec)[0],
+            resolve_assistant=lambda assistant_id: self.assistants.resolve(assistant_id),
+            thread_exists=lambda thread_id: thread_id in self.store.threads,
+        )
         self._compose()
 
     @property
@@ -111,7 +127,7 @@ class Executor:
         self.update_assistant = self.assistants.update
         self.create_thread = self.threads.create
         self.update_thread = self.threads.update
-        self.delete_thread = self.threads.delete
+        self.delete_thread = self._delete_thread
         self.copy_thread = self.threads.copy
         self.get_state = self.threads.get_state
         self.get_history = self.threads.get_history
@@ -138,14 +154,19 @@ class Executor:
         self._pool_owned = owned
         loop.set_default_executor(self._pool)
 
-    def use_storage(self, store: MemoryStore, saver: NbrunsSaver) -> None:
-        """Swap the store and checkpointer together, before any graph is registered: a
-        durable engine opens its SQLite file on the loop that runs it, after the app
-        exists. The parts that share them are built once more, with both."""
+    def use_storage(
+        self, store: MemoryStore, saver: NbrunsSaver, kvstore: BaseStore | None = None
+    ) -> None:
+        """Swap the store and checkpointer (and the graphs' long-term memory store, if
+        given) together, before any graph is registered: a durable engine opens its
+        SQLite file on the loop that runs it, after the app exists. The parts that share
+        them are built once more, with both."""
         if self.graphs.ids():
             raise RuntimeError("use_storage must be called before graphs are registered")
         self._store, self.saver = store, saver
-        self.graphs = GraphRegistry(saver)
+        if kvstore is not None:
+            self.kvstore = kvstore
+        self.graphs = GraphRegistry(saver, self.kvstore)
         self._compose()
 
     def register_graphs(self, graphs: Mapping[str, Any]) -> None:
@@ -194,6 +215,12 @@ class Executor:
                 await self.threads.refresh_head_safely(thread.thread_id, graph, stamp=stamp)
             self._schedule(thread.thread_id)
 
+    async def _delete_thread(self, thread_id: str) -> None:
+        """Delete a thread with its crons (first: none may fire while its runs stop)."""
+        self.store.get_thread(thread_id)
+        self.crons.forget_thread(thread_id)
+        await self.threads.delete(thread_id)
+
     # -- runs: creating ------------------------------------------------------
 
     def create_run(
@@ -240,6 +267,7 @@ class Executor:
             after_seconds=spec.after_seconds,
         )
         stream = self._streams[run_id] = RunStream(run_id, resumable=spec.stream_resumable)
+        self.thread_feeds.run_created(tid, stream)
         reader = stream.reader(stream_modes) if stream_modes is not None else None
         if isinstance(decision, Supersede):
             for old_id in decision.run_ids:
@@ -287,6 +315,10 @@ class Executor:
         started = self.store.replace_run(transition(run, "running", at=now, started_at=now))
         run_task = self._run_tasks[run.run_id] = RunTask(run.run_id, thread_id)
         self.store.record("started", thread_id, run.run_id, at=now)
+        self.thread_feeds.run_started(thread_id, run.run_id)
+        stream = self._streams.get(run.run_id)
+        if stream is not None:
+            stream.started()  # its `metadata` event: sent when a run starts, not created
         task = asyncio.get_running_loop().create_task(
             self._body.execute(run_task, started), name=f"nbruns-run-{run.run_id}"
         )
@@ -312,21 +344,23 @@ class Executor:
         self._run_tasks.pop(run_task.run_id, None)
         if self._pool is not None:
             self._pool.jobs.pop(run_task.run_id, None)
-        self._close_stream(run_task.run_id)
+        self._close_stream(run_task.run_id, run_task.thread_id)
         self._outcomes.wake(run_task.run_id, run_task.progress.values)
         if run_task.thread_id in self.store.threads:
             self._schedule(run_task.thread_id)
 
     def _pending_ended(self, run: RunRecord) -> None:
         """A pending run was stopped before it started: its thread may go on."""
-        self._close_stream(run.run_id)
+        self._close_stream(run.run_id, run.thread_id)
         self._outcomes.wake(run.run_id)
         self._schedule(run.thread_id)
 
-    def _close_stream(self, run_id: str) -> None:
+    def _close_stream(self, run_id: str, thread_id: str) -> None:
         stream = self._streams.pop(run_id, None)
         if stream is not None:
-            stream.close()
+            # deleted with its thread: like LangGraph's server, say the run is gone
+            gone = thread_id in self.store.deleting
+            stream.close(RUN_GONE_BODY["__error__"] if gone else None)
 
     # -- runs: reading -------------------------------------------------------
 
@@ -353,6 +387,7 @@ class Executor:
         nothing more. `aclose` then awaits them; on its own this is what a loop being
         torn down gets (it cancels the run tasks itself). Repeating it changes nothing."""
         self._closed = True
+        self.crons.stop()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()

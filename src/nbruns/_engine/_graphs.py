@@ -1,47 +1,65 @@
-"""Graphs nbruns can run, each bound to the server's checkpointer."""
+"""Graphs nbruns can run, each bound to the server's checkpointer and store."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
+from langgraph.store.base import BaseStore
 
 from .._core._errors import NotFound
+from ._factories import GraphFactory
 
 __all__ = ["GraphRegistry", "as_pregel"]
 
 
-def as_pregel(graph_id: str, graph: Any) -> Pregel[Any, Any, Any, Any]:
-    """Accept what a notebook builds: a compiled graph, an entrypoint, or a StateGraph."""
+def as_pregel(graph_id: str, graph: Any) -> Pregel[Any, Any, Any, Any] | Callable[..., Any]:
+    """Accept what a notebook builds: a compiled graph, an entrypoint, or a StateGraph;
+    or, as LangGraph's server does, a graph factory (a function that makes the graph)."""
     if isinstance(graph, StateGraph):
         graph = graph.compile()
-    if not isinstance(graph, Pregel):
+    if isinstance(graph, Pregel):
+        return graph
+    if not callable(graph):
         raise TypeError(
             f"graph {graph_id!r} is a {type(graph).__name__}; expected a compiled LangGraph "
-            "graph (StateGraph(...).compile()), a StateGraph, or an @entrypoint function"
+            "graph (StateGraph(...).compile()), a StateGraph, an @entrypoint function, "
+            "or a graph factory (a function taking the run's config that returns one)"
         )
-    return graph
+    factory: Callable[..., Any] = graph
+    return factory
 
 
 class GraphRegistry:
-    """graph id -> graph with nbruns's checkpointer attached (the user's one is replaced)."""
+    """graph id -> graph with nbruns's checkpointer attached (the user's one is replaced),
+    and the server's store unless the graph was compiled with its own (kept in process;
+    LangGraph's server refuses such a graph at start-up)."""
 
-    def __init__(self, saver: BaseCheckpointSaver[Any]) -> None:
+    def __init__(self, saver: BaseCheckpointSaver[Any], kvstore: BaseStore | None = None) -> None:
         self.saver = saver
-        self._graphs: dict[str, Pregel[Any, Any, Any, Any]] = {}
+        self.kvstore = kvstore
+        self._graphs: dict[str, Pregel[Any, Any, Any, Any] | GraphFactory] = {}
+        # graph id -> description for its system assistant (langgraph.json's graphs)
+        self.descriptions: dict[str, str] = {}
 
     def register(self, graphs: Mapping[str, Any]) -> list[str]:
         """Add or replace graphs; return the ids that are new."""
         prepared = {gid: as_pregel(gid, g) for gid, g in graphs.items()}
         added = [gid for gid in prepared if gid not in self._graphs]
         for gid, graph in prepared.items():
-            self._graphs[gid] = graph.copy(update={"checkpointer": self.saver})
+            if isinstance(graph, Pregel):
+                update: dict[str, Any] = {"checkpointer": self.saver}
+                if graph.store is None:
+                    update["store"] = self.kvstore
+                self._graphs[gid] = graph.copy(update=update)
+            else:  # made per use, each time with the checkpointer and store
+                self._graphs[gid] = GraphFactory(gid, graph, self.saver, self.kvstore)
         return added
 
-    def get(self, graph_id: str) -> Pregel[Any, Any, Any, Any]:
+    def get(self, graph_id: str) -> Pregel[Any, Any, Any, Any] | GraphFactory:
         try:
             return self._graphs[graph_id]
         except KeyError:
@@ -53,3 +71,6 @@ class GraphRegistry:
 
     def ids(self) -> list[str]:
         return sorted(self._graphs)
+
+    def description(self, graph_id: str) -> str | None:
+        return self.descriptions.get(graph_id)

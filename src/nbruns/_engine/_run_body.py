@@ -78,6 +78,18 @@ def _stopped_from_outside(
     )
 
 
+def _output_of(graph: Any, values: Any) -> Any:
+    """What the graph answers for these values: only its output schema's keys when it
+    declares one (the `values` stream carries the whole state), as `ainvoke` and the
+    reference's `runs.wait` do. The same object when nothing is left out."""
+    output = getattr(graph, "output_channels", None)
+    if not isinstance(values, Mapping) or not isinstance(output, list):
+        return values
+    if set(output) >= set(values):
+        return values
+    return {key: values[key] for key in output if key in values}
+
+
 class RunBody:
     """Drives started runs' graphs and records how each ended, over the executor's parts.
 
@@ -149,9 +161,12 @@ class RunBody:
                 error = error_body(exc)
                 if stream is not None:
                     stream.publish("error", "error", error)
-                ending = "timeout" if isinstance(exc, TimeoutError) else "error"
+                # only the server's own time limit is a `timeout`, as on the reference;
+                # a node's own TimeoutError is an error like any other
                 if isinstance(exc, TimeoutError) and run_task.progress.timed_out:
-                    source = "run_timeout"  # else a node's own TimeoutError
+                    ending, source = "timeout", "run_timeout"
+                else:
+                    ending = "error"
         if run_task.stopping:
             await self._clean_up(run_task)
             return
@@ -194,10 +209,15 @@ class RunBody:
         if ending != "success":
             body = _serde.dumps({"__error__": dict(error or {})})
         elif progress.interrupts:
+            # paused before any values chunk (an interrupt in the first node): the
+            # checkpoint's values, as the reference answers them beside `__interrupt__`
+            if values is None and head.values is not None:
+                values = _serde.loads(head.values)
             merged = dict(values) if isinstance(values, Mapping) else {}
             body = _serde.dumps_state({**merged, "__interrupt__": progress.interrupts})
         elif clean:
-            body = head.values
+            output = _output_of(graph, values)
+            body = head.values if output is values else _serde.dumps_state(output)
         else:
             body = _serde.dumps_state(values) if values is not None else head.values
         now = self.clock()

@@ -53,8 +53,11 @@ class RunSpec:
     feedback_keys: Any = None
 
 
-def thread_config(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+def thread_config(
+    thread_id: str, checkpoint_id: str | None = None, checkpoint_ns: str = ""
+) -> dict[str, Any]:
+    """The config that reads a thread's checkpoints (a subgraph's, given its namespace)."""
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns}
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}
@@ -70,6 +73,7 @@ def run_kwargs(
         **user.get("configurable", {}),
         "thread_id": thread.thread_id,
         "checkpoint_ns": "",
+        "run_id": run_id,  # nodes read it here on the reference
         "graph_id": assistant.graph_id,
         "assistant_id": assistant.assistant_id,
     }

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Collection
-from typing import Any
+from typing import Any, Protocol
 
 from . import _serde
 
-__all__ = ["RunStream"]
+__all__ = ["RunStream", "StreamTap"]
+
+# events every reader gets, whatever stream modes it asked for
+_EVERY_READER = frozenset(("metadata", "error"))
+
+
+class StreamTap(Protocol):
+    """Sees a run's events as they are published, without reading (a thread's stream)."""
+
+    def on_event(self, run_id: str, event: str, data: bytes) -> None: ...
+
+    def on_close(self, run_id: str) -> None: ...
 
 
 class RunStream:
     """Events of one run. Readers see what is published after they subscribe;
     a resumable run keeps every event so a reader can replay after an event id."""
 
-    __slots__ = ("_changed", "_closed", "_events", "_readers", "resumable", "run_id")
+    __slots__ = ("_changed", "_closed", "_events", "_readers", "resumable", "run_id", "taps")
 
     def __init__(self, run_id: str, *, resumable: bool = False) -> None:
         self.run_id = run_id
@@ -25,22 +36,41 @@ class RunStream:
         self._readers = 0
         self._closed = False
         self._changed = asyncio.Event()
+        self.taps: list[StreamTap] = []
 
     @property
     def wanted(self) -> bool:
         """Whether anyone could read an event published now (else skip encoding it)."""
-        return self.resumable or self._readers > 0
+        return self.resumable or self._readers > 0 or bool(self.taps)
 
     def publish(self, mode: str, event: str, data: Any) -> None:
         if self._closed or not self.wanted:
             return
-        self._events.append((len(self._events) + 1, mode, event, _serde.dumps(data)))
-        self._wake()
+        encoded = _serde.dumps(data)
+        for tap in self.taps:
+            tap.on_event(self.run_id, event, encoded)
+        if self.resumable or self._readers:
+            self._events.append((len(self._events) + 1, mode, event, encoded))
+            self._wake()
 
-    def close(self) -> None:
+    def started(self) -> None:
+        """The run started: its readers get the `metadata` event (as on LangGraph's
+        server, a run stopped while pending sends none). Thread feeds are told apart."""
+        if not self._closed and (self.resumable or self._readers):
+            data = _serde.dumps({"run_id": self.run_id, "attempt": 1})
+            self._events.append((len(self._events) + 1, "metadata", "metadata", data))
+            self._wake()
+
+    def close(self, error: Any = None) -> None:
+        """End the stream; with `error`, its readers get it as their last event."""
+        if error is not None and not self._closed and (self.resumable or self._readers):
+            self._events.append((len(self._events) + 1, "error", "error", _serde.dumps(error)))
+            self._wake()
         if not self._closed:
             self._closed = True
             self._wake()
+            for tap in self.taps:
+                tap.on_close(self.run_id)
 
     def _wake(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
@@ -63,8 +93,7 @@ class RunStream:
                 while position < len(self._events):
                     event_id, mode, event, data = self._events[position]
                     position += 1
-                    # an error reaches every reader, whatever modes it asked for
-                    if modes is None or mode in modes or mode == "error":
+                    if modes is None or mode in modes or mode in _EVERY_READER:
                         yield event_id, event, data
                 if self._closed:
                     return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from .._core._errors import InvalidInput, NotFound
 from .._core._lifecycle import INFLIGHT, public_status, transition
@@ -18,6 +19,8 @@ from .._core._records import RunRecord
 from .._core._store import MemoryStore
 from .._core._types import CANCEL_ACTIONS, CancelAction, CancelSource
 from .._persistence._checkpoints import NbrunsSaver
+from . import _serde
+from ._outcomes import thread_body
 from ._run_body import drop_rolled_back, end_run
 from ._run_task import RunTask, TaskState
 
@@ -27,6 +30,11 @@ __all__ = ["Stops"]
 _RECANCEL_AFTER = 0.2
 _MAX_RECANCELS = 50
 
+_NOTHING_TO_CANCEL = (
+    "No matching runs to cancel. Please verify the thread ID and run IDs are correct, "
+    "and the runs haven't been deleted or completed."
+)
+
 
 def _cancel_action(action: str) -> CancelAction:
     # the API hands over the query parameter it checked; a caller that did not is told
@@ -35,6 +43,10 @@ def _cancel_action(action: str) -> CancelAction:
     if action == "rollback":
         return "rollback"
     raise InvalidInput(f"Invalid cancel action {action!r}: use one of {CANCEL_ACTIONS}")
+
+
+def _as_json(body: Any) -> bytes:
+    return body if isinstance(body, bytes) else _serde.dumps(body)
 
 
 class Stops:
@@ -68,9 +80,8 @@ class Stops:
             raise NotFound("No runs found to cancel.") from None
         if run.phase not in INFLIGHT:
             raise NotFound(
-                "No matching runs to cancel. Please verify the thread ID and run IDs are "
-                "correct, and the runs haven't been deleted or completed. (Run "
-                f"{run_id} already finished with status {public_status(run)}.)"
+                f"{_NOTHING_TO_CANCEL} (Run {run_id} already finished with status "
+                f"{public_status(run)}.)"
             )
         self.stop(run, stop, f"cancelled by client (action={action})", "client")
         return self.store.runs.get(run_id, run)
@@ -82,30 +93,58 @@ class Stops:
         run_ids: Collection[str] | None = None,
         status: str | None = None,
         action: str = "interrupt",
+        threads: Collection[str] | None = None,
     ) -> int:
-        """Cancel runs for a client, by ids or by status; `action` is a `CancelAction`."""
+        """Cancel runs for a client, by ids (with their thread) or by status, as the
+        reference selects them: ids that name no run are skipped; 404 when nothing
+        matched, or when nothing that matched is still pending or running. `threads`
+        (the ones the caller may touch) narrows a cancel by status."""
         stop = _cancel_action(action)
-        if run_ids is not None:
-            if thread_id is None:
-                raise InvalidInput("run_ids needs thread_id: pass both, or pass status alone.")
-            targets = [self.store.get_run(thread_id, r) for r in run_ids]
-        else:
-            wanted = INFLIGHT if status in (None, "all") else {status}
-            inflight = self.store.inflight(thread_id) if thread_id else self.store.all_inflight()
-            targets = [r for r in inflight if r.phase in wanted]
-        count = 0
-        for run in targets:
+        targets = self._cancel_targets(thread_id, run_ids, status)
+        if threads is not None:
+            targets = [r for r in targets if r.thread_id in threads]
+        if not targets:
+            raise NotFound("No runs found to cancel.")
+        cancelable = [r for r in targets if r.phase in INFLIGHT]
+        if not cancelable:
+            raise NotFound(_NOTHING_TO_CANCEL)
+        for run in cancelable:
             current = self.store.runs.get(run.run_id)
+            # an earlier stop in this loop may have ended it (a pending run's successor)
             if current is not None and current.phase in INFLIGHT:
                 self.stop(current, stop, f"cancelled by client (action={action})", "client")
-                count += 1
-        return count
+        return len(cancelable)
+
+    def _cancel_targets(
+        self, thread_id: str | None, run_ids: Collection[str] | None, status: str | None
+    ) -> list[RunRecord]:
+        """The visible runs a bulk cancel names, whatever their status."""
+        if status is not None:
+            if thread_id is not None or run_ids is not None:
+                raise InvalidInput(
+                    "Invalid cancel request: status cancels runs on every thread; "
+                    "pass status alone, or thread_id with run_ids"
+                )
+            wanted = INFLIGHT if status == "all" else {status}
+            return [r for r in self.store.all_inflight() if r.phase in wanted]
+        if thread_id is None or run_ids is None:
+            raise InvalidInput("Invalid cancel request: pass status, or both thread_id and run_ids")
+        found = (self.store.runs.get(r) for r in dict.fromkeys(run_ids))
+        return [
+            r
+            for r in found
+            if r is not None and r.thread_id == thread_id and public_status(r) is not None
+        ]
 
     async def stop_and_wait(
         self, runs: list[RunRecord], action: CancelAction, reason: str, source: CancelSource
     ) -> None:
-        """Stop those of `runs` still in flight, and return once every one's task ended."""
+        """Stop those of `runs` still in flight, and return once every one's task ended.
+
+        Only a thread delete calls this: its runs are deleted with it, which their
+        waiters are told (`Outcomes`), unlike runs a rollback deleted."""
         tasks = []
+        self.store.deleting.update(run.thread_id for run in runs)
         for run in runs:
             current = self.store.runs.get(run.run_id)
             if current is not None and current.phase in INFLIGHT:
@@ -188,6 +227,6 @@ class Stops:
                 cancel_reason=reason,
                 cancel_source=source,
                 superseded_by=superseded_by,
-                result=self.store.get_thread(run.thread_id).head.values,
+                result=_as_json(thread_body(self.store, run.thread_id)),
             )
         self._pending_ended(run)

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from .._core._errors import Conflict, InvalidInput, NotFound
+from .._core._errors import BadRequest, Conflict, InvalidInput, NotFound
 from .._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
 from .._core._store import MemoryStore
 from .._core._types import CancelAction, CancelSource
@@ -20,7 +20,17 @@ from . import _serde
 from ._graphs import GraphRegistry
 from ._runspec import RunSpec, thread_config
 
-__all__ = ["StopRuns", "Threads"]
+__all__ = ["StopRuns", "Threads", "interrupt_json"]
+
+
+def interrupt_json(interrupt: Any) -> dict[str, Any]:
+    """An interrupt as the reference sends it: its id and value, and its response
+    schema only when it has one."""
+    out = {"id": interrupt.id, "value": _serde.jsonable(interrupt.value)}
+    schema = getattr(interrupt, "response_schema", None)
+    if schema is not None:
+        out["response_schema"] = _serde.jsonable(schema)
+    return out
 
 
 class StopRuns(Protocol):
@@ -78,7 +88,10 @@ class Threads:
         """The thread a run goes on: a temporary one, the named one (now bound to the
         assistant's graph if it had none), or a new one when `if_not_exists="create"`."""
         if thread_id is None:
-            return self.create(graph_id=assistant.graph_id, temporary=True)
+            # the run's metadata too, as the reference: an auth handler's owner stamp
+            return self.create(
+                graph_id=assistant.graph_id, temporary=True, metadata=dict(spec.metadata)
+            )
         existing = self.store.threads.get(thread_id)
         if existing is not None:
             if existing.graph_id is None:
@@ -92,8 +105,12 @@ class Threads:
                     },
                 )
             return existing
-        if spec.if_not_exists == "create":
-            return self.create(thread_id=thread_id, graph_id=assistant.graph_id)
+        if spec.if_not_exists == "create":  # named after its graph and assistant, as above
+            return self.create(
+                thread_id=thread_id,
+                graph_id=assistant.graph_id,
+                metadata={"assistant_id": assistant.assistant_id, **spec.metadata},
+            )
         raise NotFound("Thread or assistant not found.")
 
     def update(self, thread_id: str, metadata: Mapping[str, Any]) -> ThreadRecord:
@@ -120,19 +137,39 @@ class Threads:
         return self.store.replace_thread(copy.thread_id, head=source.head)
 
     def _graph_of(self, thread: ThreadRecord) -> Any:
-        return self.graphs.get(thread.graph_id) if thread.graph_id else None
+        if thread.graph_id:
+            return self.graphs.get(thread.graph_id)
+        # the SDK's threads.create(graph_id=...) sends it as metadata, which the reference
+        # reads as the thread's graph until a run binds one
+        named = thread.metadata.get("graph_id")
+        return self.graphs.get(named) if isinstance(named, str) and named in self.graphs else None
 
     async def get_state(
-        self, thread_id: str, checkpoint_id: str | None = None, *, subgraphs: bool = False
+        self,
+        thread_id: str,
+        checkpoint_id: str | None = None,
+        *,
+        subgraphs: bool = False,
+        checkpoint_ns: str = "",
     ) -> Any:
+        """The state at a checkpoint (the last one by default); with `checkpoint_ns`, the
+        state of the subgraph that checkpoints there, as a task's `checkpoint` names it."""
         thread = self.store.get_thread(thread_id)
         graph = self._graph_of(thread)
         if graph is None:
             return None
-        config = thread_config(thread_id, checkpoint_id)
+        config = thread_config(thread_id, checkpoint_id, checkpoint_ns)
         if checkpoint_id is not None and await self.saver.aget_tuple(config) is None:  # type: ignore[arg-type]
             raise NotFound(f"Checkpoint {checkpoint_id} not found in thread {thread_id}.")
-        return await graph.aget_state(config, subgraphs=subgraphs)
+        try:
+            return await graph.aget_state(config, subgraphs=subgraphs)
+        except ValueError as exc:  # LangGraph: no subgraph answers to that namespace
+            if not checkpoint_ns:
+                raise
+            raise NotFound(
+                f"No subgraph of thread {thread_id}'s graph checkpoints at namespace "
+                f"{checkpoint_ns!r}: use a namespace a task's checkpoint names ({exc})"
+            ) from None
 
     async def get_history(
         self,
@@ -142,6 +179,7 @@ class Threads:
         before: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         checkpoint_id: str | None = None,
+        checkpoint_ns: str = "",
     ) -> list[Any]:
         thread = self.store.get_thread(thread_id)
         graph = self._graph_of(thread)
@@ -150,7 +188,7 @@ class Threads:
         return [
             s
             async for s in graph.aget_state_history(
-                thread_config(thread_id, checkpoint_id),
+                thread_config(thread_id, checkpoint_id, checkpoint_ns),
                 limit=limit,
                 before=thread_config(thread_id, before) if before else None,
                 filter=dict(metadata) if metadata else None,
@@ -172,10 +210,11 @@ class Threads:
                 "(join them) or cancel them."
             )
         graph = self._graph_of(thread)
-        if graph is None:
-            raise Conflict(
-                f"Thread {thread_id} has no graph yet: start a run on it first, so nbruns "
-                "knows which graph's state schema to apply the update to."
+        if graph is None:  # 400 as on the reference: the request cannot apply here
+            raise BadRequest(
+                f"Thread {thread_id} has no graph yet (no run has been made on it), so "
+                "nbruns does not know which graph's state schema the update is for: "
+                "start a run on it first, or create it with a graph_id."
             )
         try:
             config = await graph.aupdate_state(
@@ -213,7 +252,7 @@ class Threads:
             else None,
             next=tuple(snapshot.next),
             interrupts={
-                t.id: [_serde.jsonable(i) for i in t.interrupts]
+                t.id: [interrupt_json(i) for i in t.interrupts]
                 for t in snapshot.tasks
                 if t.interrupts
             },

@@ -29,19 +29,27 @@ Two layers of the SDK client do work that only a network needs:
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
 from httpx import USE_CLIENT_DEFAULT
 from langgraph_sdk._async.http import HttpClient
 from langgraph_sdk._shared.utilities import _orjson_default
-from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 from langgraph_sdk.errors import _araise_for_status_typed
 
-__all__ = ["InProcessAsyncClient", "InProcessClient", "InlineJsonHttp", "with_inline_json"]
+__all__ = [
+    "WEBSOCKET_REFUSED",
+    "InProcessAsyncClient",
+    "InProcessClient",
+    "InlineJsonHttp",
+    "refusing_websocket",
+    "with_inline_json",
+]
 
 # -- httpx clients: requests go straight to the transport ----------------------------
 
@@ -249,4 +257,32 @@ def with_inline_json(client: LangGraphClient) -> LangGraphClient:
     for part in (client, *vars(client).values()):
         if getattr(part, "http", None) is sdk_http:
             part.http = inline
+    return refusing_websocket(client)
+
+
+WEBSOCKET_REFUSED = (
+    'threads.stream(transport="websocket") needs a network WebSocket, which an in-process '
+    'nbruns client does not have: use transport="sse" (the default; the same events), '
+    "or a client of `nbruns serve`, which serves both"
+)
+
+
+_Client = TypeVar("_Client", LangGraphClient, SyncLangGraphClient)
+
+
+def refusing_websocket(client: _Client) -> _Client:
+    """Make `client.threads.stream(transport="websocket")` fail when it is called.
+
+    The SDK opens that transport with the `websockets` library straight to the
+    client's base URL, past the in-process transport: left alone, it would try to
+    reach a host named after the in-process URL and the stream would end empty."""
+    sdk_stream = client.threads.stream
+
+    @functools.wraps(sdk_stream)
+    def stream(*args: Any, transport: Any = "sse", **kwargs: Any) -> Any:
+        if transport == "websocket":
+            raise ValueError(WEBSOCKET_REFUSED)
+        return sdk_stream(*args, transport=transport, **kwargs)
+
+    client.threads.stream = stream  # type: ignore[method-assign]
     return client

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import dataclasses
 import os
 import threading
 import weakref
@@ -29,11 +30,24 @@ from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from .._compose import Engine, Options
 from .._engine._executor import LOOP_TEARDOWN
-from ._clients import InProcessAsyncClient, InProcessClient, with_inline_json
+from .._project._load import ConfigError, load_project, project_options
+from ._clients import (
+    InProcessAsyncClient,
+    InProcessClient,
+    refusing_websocket,
+    with_inline_json,
+)
 from ._loops import CallerLoop, LoopHost, LoopThread
 from ._transport import AsyncBridgeTransport, SyncBridgeTransport
 
-__all__ = ["DEFAULT_TIMEOUT", "Server", "default_server", "get_client", "get_sync_client"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ConfigError",
+    "Server",
+    "default_server",
+    "get_client",
+    "get_sync_client",
+]
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5, read=300, write=300, pool=5)
 _BASE_URL = "http://nbruns"
@@ -48,6 +62,10 @@ class Server:
     LangGraph SDK clients wired to it; `close()` interrupts its runs (with a
     reason) and stops its loop. The demo graph "agent" is always registered.
 
+    `config="langgraph.json"` loads a LangGraph project: its env first, then its
+    graphs (factories too), store, auth and http app; a key nbruns cannot honour
+    raises `ConfigError` naming it.
+
     `loop="thread"` (the default) runs it on a loop in a thread of its own;
     `loop="current"` on the event loop running where it is created (see the
     module's docstring for what that buys and costs; no `path` there).
@@ -60,14 +78,27 @@ class Server:
         path: str | os.PathLike[str] | None = None,
         run_timeout: float | None = None,
         loop: LoopChoice = "thread",
+        auth: Any = None,
+        config: str | os.PathLike[str] | None = None,
     ) -> None:
         _check_loop_choice(loop, path)
+        # langgraph.json first: its env and dependencies come before any of its imports
+        project = None if config is None else load_project(config)
+        if project is not None and project.auth is not None and auth is not None:
+            raise ValueError(f"auth= and {project.path.name}'s auth.path both name an auth")
         self._loop: LoopHost = LoopThread() if loop == "thread" else CallerLoop()
         self.loop_choice: LoopChoice = loop
         self.path = None if path is None else os.fspath(path)
+        self.config = None if project is None else project.path
         options = Options(
-            graphs=graphs or {}, path=self.path, run_timeout=run_timeout, own_pool=loop == "thread"
+            graphs={**(project.graphs if project else {}), **(graphs or {})},
+            path=self.path,
+            run_timeout=run_timeout,
+            own_pool=loop == "thread",
+            **(project_options(project) if project is not None else {}),
         )
+        if auth is not None:  # a langgraph_sdk.Auth: every request is authenticated
+            options = dataclasses.replace(options, auth=auth)
         self._engine = Engine(options)
         self.executor = self._engine.executor
         self.app = self._engine.app
@@ -119,9 +150,11 @@ class Server:
     def sync_client(self, *, timeout: httpx.Timeout | float | None = None) -> SyncLangGraphClient:
         """A sync `langgraph_sdk` client talking to this server in-process."""
         transport = SyncBridgeTransport(self.app, self._loop)
-        return SyncLangGraphClient(
-            InProcessClient(
-                transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT
+        return refusing_websocket(
+            SyncLangGraphClient(
+                InProcessClient(
+                    transport=transport, base_url=_BASE_URL, timeout=timeout or DEFAULT_TIMEOUT
+                )
             )
         )
 
@@ -177,31 +210,42 @@ class Server:
         return f"<nbruns.Server {state}{where} graphs={self.executor.graphs.ids()}>"
 
 
-_defaults: dict[str | None, Server] = {}
-_loop_defaults: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Server] = (
+# (SQLite path, langgraph.json) -> the server get_client() gives for them
+_defaults: dict[tuple[str | None, str | None], Server] = {}
+_loop_defaults: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str | None, Server]] = (
     weakref.WeakKeyDictionary()
 )
 _default_lock = threading.Lock()
 
 
+def _absolute(path: str | os.PathLike[str] | None) -> str | None:
+    return None if path is None else os.path.abspath(os.fspath(path))
+
+
 def default_server(
-    path: str | os.PathLike[str] | None = None, *, loop: LoopChoice = "thread"
+    path: str | os.PathLike[str] | None = None,
+    *,
+    loop: LoopChoice = "thread",
+    config: str | os.PathLike[str] | None = None,
 ) -> Server:
     """The server behind `get_client()`: for `loop="thread"` one per process in memory
-    and one per SQLite path; for `loop="current"` one per running event loop."""
+    and one per SQLite path; for `loop="current"` one per running event loop; in both,
+    one more per `langgraph.json` (its project loaded once)."""
     _check_loop_choice(loop, path)
+    config_key = _absolute(config)
     if loop == "current":
         running = CallerLoop().loop  # raises, explaining, when no loop runs here
         with _default_lock:
-            server = _loop_defaults.get(running)
+            servers = _loop_defaults.setdefault(running, {})
+            server = servers.get(config_key)
             if server is None or server.closed:
-                server = _loop_defaults[running] = Server(loop="current")
+                server = servers[config_key] = Server(loop="current", config=config_key)
             return server
-    key = None if path is None else os.path.abspath(os.fspath(path))
+    key = (_absolute(path), config_key)
     with _default_lock:
         server = _defaults.get(key)
         if server is None or server._closed:
-            server = _defaults[key] = Server(path=key)
+            server = _defaults[key] = Server(path=key[0], config=config_key)
             atexit.register(server.close)
         return server
 
@@ -222,12 +266,18 @@ def _in_process_server(
     url: str | None,
     path: str | os.PathLike[str] | None,
     loop: LoopChoice = "thread",
+    config: str | os.PathLike[str] | None = None,
 ) -> Server | None:
     """The in-process server a client should talk to, with `graphs` registered; None for
     `url`, after checking that nothing meant for the in-process server came with it."""
     if url is not None:
         if path is not None:
             raise ValueError("path= makes the in-process server durable; it cannot go with url=")
+        if config is not None:
+            raise ValueError(
+                "config= loads a langgraph.json into the in-process server; a server at url= "
+                "loads its own (for nbruns serve: --config langgraph.json)"
+            )
         if graphs:
             raise ValueError(
                 "graphs= registers graphs on the in-process server; a server at url= loads "
@@ -236,7 +286,7 @@ def _in_process_server(
         if loop != "thread":
             raise ValueError("loop= places the in-process server; it cannot go with url=")
         return None
-    server = default_server(path, loop=loop)
+    server = default_server(path, loop=loop, config=config)
     if graphs:
         server.register(graphs)
     return server
@@ -251,6 +301,7 @@ def get_client(
     headers: Mapping[str, str] | None = None,
     timeout: httpx.Timeout | float | None = None,
     loop: LoopChoice = "thread",
+    config: str | os.PathLike[str] | None = None,
 ) -> LangGraphClient:
     """The official async LangGraph SDK client, for nbruns in this process or any server.
 
@@ -260,10 +311,13 @@ def get_client(
     checkpoints in one SQLite file, and finds them there after a restart.
     `loop="current"` picks instead the server running on the calling event loop
     (created on first use; one per loop): faster, with the limits `Server`
-    lists. With `url`, it is `langgraph_sdk.get_client(url=...)`: a plain client
-    for `nbruns serve` or any LangGraph API server.
+    lists. `config="langgraph.json"` loads a LangGraph project into that server
+    (its graphs, env, dependencies, store, auth and http app; one server per file),
+    as `nbruns serve --config` and `langgraph dev` do. With `url`, it is
+    `langgraph_sdk.get_client(url=...)`: a plain client for `nbruns serve` or any
+    LangGraph API server.
     """
-    server = _in_process_server(graphs, url, path, loop)
+    server = _in_process_server(graphs, url, path, loop, config)
     if server is None:
         from langgraph_sdk import get_client as sdk_get_client
 
@@ -282,9 +336,10 @@ def get_sync_client(
     api_key: str | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: httpx.Timeout | float | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> SyncLangGraphClient:
     """The official sync LangGraph SDK client; see `get_client`. Safe inside a notebook cell."""
-    server = _in_process_server(graphs, url, path)
+    server = _in_process_server(graphs, url, path, config=config)
     if server is None:
         from langgraph_sdk import get_sync_client as sdk_get_sync_client
 

@@ -21,11 +21,17 @@ from typing import Any
 from .._core._errors import InvalidInput
 from .._core._records import AssistantRecord, Head, RunRecord, ThreadRecord, TimelineEvent
 from .._core._store import MemoryStore
+from ._crons import DurableCronTable
+from ._kvstore import KvStore, StoreConfig, open_kvstore
 
 __all__ = ["Durable", "DurableStore", "Unstorable", "open_durable"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS nbruns_assistants (assistant_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nbruns_assistant_versions (
+    assistant_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (assistant_id, version)
+);
 CREATE TABLE IF NOT EXISTS nbruns_threads (thread_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS nbruns_runs (
     run_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL
@@ -136,6 +142,12 @@ class DurableStore(MemoryStore):
         for (body,) in self._db.execute("SELECT body FROM nbruns_assistants"):
             assistant = AssistantRecord(**json.loads(body))
             self.assistants[assistant.assistant_id] = assistant
+        for (body,) in self._db.execute("SELECT body FROM nbruns_assistant_versions"):
+            MemoryStore.put_assistant_version(self, AssistantRecord(**json.loads(body)))
+        for assistant in self.assistants.values():
+            # a file written before versions were kept: its assistants' one version
+            if assistant.version not in self.assistant_versions.get(assistant.assistant_id, {}):
+                self.put_assistant_version(assistant)
         for (body,) in self._db.execute("SELECT body FROM nbruns_threads"):
             data = json.loads(body)
             record = ThreadRecord(**data, head=Head())
@@ -179,6 +191,16 @@ class DurableStore(MemoryStore):
     def delete_assistant(self, assistant_id: str) -> None:
         super().delete_assistant(assistant_id)
         self._exec("DELETE FROM nbruns_assistants WHERE assistant_id = ?", (assistant_id,))
+        self._exec("DELETE FROM nbruns_assistant_versions WHERE assistant_id = ?", (assistant_id,))
+
+    def put_assistant_version(self, record: AssistantRecord) -> AssistantRecord:
+        body = _dumps(record)
+        super().put_assistant_version(record)
+        self._exec(
+            "INSERT OR REPLACE INTO nbruns_assistant_versions VALUES (?, ?, ?)",
+            (record.assistant_id, record.version, body),
+        )
+        return record
 
     def create_thread(self, record: ThreadRecord, *, if_exists: str = "raise") -> ThreadRecord:
         body = _dumps(record, drop=("head",))
@@ -252,14 +274,22 @@ class Durable:
     store: DurableStore
     saver: Any  # NbrunsSqliteSaver
     conn: Any  # aiosqlite.Connection
+    crons: DurableCronTable | None = None  # the crons' table (`_crons`), in the same file
+    # LangGraph's SQLite store (`_kvstore`), in the same file on a connection of its own
+    kvstore: KvStore | None = None
 
     async def aclose(self) -> None:
+        if self.kvstore is not None:
+            await self.kvstore.aclose()
         await self.conn.close()
         self.store.close()
+        if self.crons is not None:
+            self.crons.close()
 
 
-async def open_durable(path: str | Path) -> Durable:
-    """Open (or create) a SQLite file for both halves; call on the server's loop."""
+async def open_durable(path: str | Path, store_config: StoreConfig | None = None) -> Durable:
+    """Open (or create) a SQLite file for both halves, and the graphs' store
+    (`store_config` configures it) in the same file; call on the server's loop."""
     import aiosqlite
 
     from ._checkpoints import NbrunsSqliteSaver
@@ -272,4 +302,11 @@ async def open_durable(path: str | Path) -> Durable:
     await conn.execute("PRAGMA busy_timeout=5000")
     saver = NbrunsSqliteSaver(conn)
     await saver.setup()
-    return Durable(store=store, saver=saver, conn=conn)
+    kvstore = open_kvstore(store_config, str(path))
+    return Durable(
+        store=store,
+        saver=saver,
+        conn=conn,
+        crons=DurableCronTable(path),
+        kvstore=kvstore,
+    )

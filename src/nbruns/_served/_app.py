@@ -1,4 +1,4 @@
-"""`nbruns serve`'s app: the graphs a config names, the engine in uvicorn's lifespan,
+"""`nbruns serve`'s app: what a langgraph.json asks for, the engine in uvicorn's lifespan,
 and a uvicorn server that interrupts the runs before it waits for connections."""
 
 from __future__ import annotations
@@ -6,65 +6,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib.util
-import json
-import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 
+from .._api._cors import CorsPolicy
 from .._compose import Engine, Options
+from .._project._load import ConfigError, Project, load_project, project_options
 
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "SHUTDOWN_REASON", "build_app", "load_graphs", "make_server"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "SHUTDOWN_REASON",
+    "build_app",
+    "load_config",
+    "load_graphs",
+    "make_server",
+]
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 SHUTDOWN_REASON = "the nbruns server shut down (nbruns serve stopped)"
 
 
 def load_graphs(config_path: str | Path) -> dict[str, Any]:
-    """Graphs named by a LangGraph CLI config: `{"graphs": {"id": "./file.py:attr"}}`."""
-    path = Path(config_path).resolve()
+    """The graphs a `langgraph.json` names (the whole file is checked and loaded)."""
+    return load_config(config_path).graphs
+
+
+def load_config(config_path: str | Path) -> Project:
+    """`load_project` for the command line: a config it cannot honour stops start-up with
+    the message naming the key."""
     try:
-        config = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SystemExit(f"nbruns serve: config file {path} does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise SystemExit(f"nbruns serve: {path} is not valid JSON: {exc}") from None
-    specs = config.get("graphs")
-    if not isinstance(specs, dict) or not specs:
-        raise SystemExit(
-            f'nbruns serve: {path} has no "graphs" object; expected '
-            '{"graphs": {"agent": "./agent.py:graph"}}'
-        )
-    base = path.parent
-    if str(base) not in sys.path:
-        sys.path.insert(0, str(base))  # so graph files can import their neighbours
-    graphs = {}
-    for graph_id, spec in specs.items():
-        if not isinstance(spec, str) or ":" not in spec:
-            raise SystemExit(
-                f"nbruns serve: graph {graph_id!r} is {spec!r}; "
-                "expected 'path/to/file.py:attribute'"
-            )
-        file_part, attr = spec.rsplit(":", 1)
-        file = (base / file_part).resolve()
-        module_name = f"nbruns_graph_{graph_id.replace('-', '_')}"
-        module_spec = importlib.util.spec_from_file_location(module_name, file)
-        if module_spec is None or module_spec.loader is None or not file.exists():
-            raise SystemExit(f"nbruns serve: graph {graph_id!r}: cannot load {file}")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[module_name] = module
-        module_spec.loader.exec_module(module)
-        try:
-            graphs[graph_id] = getattr(module, attr)
-        except AttributeError:
-            raise SystemExit(f"nbruns serve: graph {graph_id!r}: {file} has no {attr!r}") from None
-    return graphs
+        return load_project(config_path)
+    except ConfigError as exc:
+        raise SystemExit(f"nbruns serve: {exc}") from None
 
 
 def build_app(
@@ -74,19 +53,27 @@ def build_app(
     max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
     run_timeout: float | None = None,
     db: str | None = None,
+    project: Project | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> Starlette:
     """An ASGI app serving `graphs`; runs are interrupted with a reason on shutdown.
 
     With `db`, assistants, threads, runs and checkpoints live in that SQLite file.
-    The engine starts in the app's lifespan, on the loop uvicorn serves it from.
+    With `project` (a loaded langgraph.json), its graphs, store, auth and http sections
+    too. Browser pages on loopback origins, `cors_origins` and the ones `http.cors`
+    lists may call the API. The engine starts in the app's lifespan, on the loop
+    uvicorn serves it from.
     """
+    cors = project.cors if project is not None and project.cors else CorsPolicy()
     engine = Engine(
         Options(
-            graphs=graphs,
+            graphs={**(project.graphs if project else {}), **graphs},
             path=db or None,
             run_timeout=run_timeout,
             api_key=api_key,
             max_body_bytes=max_body_bytes,
+            **(project_options(project) if project is not None else {}),
+            cors=cors.with_origins(cors_origins),
         )
     )
 

@@ -6,7 +6,7 @@ import argparse
 import gc
 from collections.abc import Sequence
 
-from ._app import DEFAULT_MAX_BODY_BYTES, build_app, load_graphs, make_server
+from ._app import DEFAULT_MAX_BODY_BYTES, build_app, load_config, make_server
 
 __all__ = ["main"]
 
@@ -15,7 +15,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nbruns", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the LangGraph API over HTTP")
-    serve.add_argument("--config", help="langgraph.json naming the graphs to serve")
+    serve.add_argument(
+        "--config", help="the project's langgraph.json (graphs, env, store, auth, http, ...)"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")
     serve.add_argument("--port", type=int, default=8123)
     serve.add_argument("--api-key", help="require this value in the x-api-key header")
@@ -24,17 +26,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     serve.add_argument("--run-timeout", type=float, help="seconds before a run ends as timeout")
     serve.add_argument("--db", help="keep everything in this SQLite file (survives restarts)")
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let browser pages from ORIGIN (e.g. https://chat.example.com; '*' for any) call "
+        "the API; loopback pages (http://localhost:*) always may (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     import uvicorn
 
-    graphs = load_graphs(args.config) if args.config else {}
+    project = load_config(args.config) if args.config else None
     app = build_app(
-        graphs,
+        {},
         api_key=args.api_key,
         max_body_bytes=args.max_body_bytes,
         run_timeout=args.run_timeout,
         db=args.db,
+        project=project,
+        cors_origins=args.cors_origin,
     )
     server = make_server(
         uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="on"),
