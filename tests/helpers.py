@@ -16,10 +16,14 @@ repository root on `sys.path`, so `tests.helpers` imports under `--import-mode=i
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
+
+import pytest
 
 __all__ = [
     "POLL",
@@ -27,6 +31,8 @@ __all__ = [
     "Gate",
     "Gates",
     "Recorder",
+    "free_port",
+    "unavailable",
     "wait_for_status",
     "wait_for_thread_status",
     "wait_until",
@@ -185,3 +191,18 @@ async def wait_for_thread_status(
         raise AssertionError(
             f"thread {thread_id} never became {status}; statuses seen: {seen}"
         ) from None
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test whose outside part (a browser) is missing, or fail under CI, where
+    it must run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (the CI environment variable is set, so this fails)", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

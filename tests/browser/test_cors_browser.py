@@ -17,7 +17,6 @@ import http.server
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,9 +24,11 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
+
+from tests.helpers import free_port, unavailable
 
 pytestmark = pytest.mark.browser
 
@@ -50,18 +51,6 @@ const api = new URLSearchParams(location.search).get("api");
   document.getElementById("out").textContent = JSON.stringify(out);
 })();
 </script>"""
-
-
-def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (the CI environment variable is set, so this fails)", pytrace=False)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,9 +28,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
+
+from tests.helpers import free_port, unavailable
 
 pytestmark = pytest.mark.browser
 
@@ -48,19 +49,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 WAIT = 60.0  # seconds: the bound on every wait below
-
-
-def unavailable(reason: str) -> NoReturn:
-    """Skip, or fail when running under CI (where the browser test must run)."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (the CI environment variable is set, so this fails)", pytrace=False)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def without_outputs(path: Path) -> None:

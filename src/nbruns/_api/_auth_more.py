@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from .._core._authz import filter_matches
-from .._core._errors import Conflict, NotFound
+from .._core._errors import NotFound
 from ._auth import AuthContext, Authorizer, AuthRefused, restrict
 from ._auth_rules import (
     RULES,
@@ -26,6 +26,7 @@ from ._auth_rules import (
     authorize_run,
     metadata_of,
     on_thread,
+    refuse_hidden,
     rewrite_body,
 )
 from ._declare import Api, Endpoint
@@ -53,9 +54,7 @@ async def create_assistant(c: Check) -> None:
     value = {"assistant_id": aid, **{k: b.get(k) for k in keys}, "metadata": metadata_of(b)}
     value["if_exists"] = b.get("if_exists") or "raise"
     filters = await c.ask("assistants", "create", value)
-    existing = c.api.ex.store.assistants.get(str(aid))
-    if filters and existing is not None and not filter_matches(existing.metadata, filters):
-        raise Conflict(f"Assistant {aid} already exists.")
+    refuse_hidden(filters, c.api.ex.store.assistants.get(str(aid)), f"Assistant {aid}")
     rewrite_body(c, body, assistant_id=aid, metadata=value["metadata"])
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "as_object",
     "metadata_of",
     "on_thread",
+    "refuse_hidden",
     "rewrite_body",
 ]
 
@@ -113,6 +114,13 @@ def metadata_of(body: Mapping[str, Any]) -> dict[str, Any]:
     return dict(given) if isinstance(given, Mapping) else {}
 
 
+def refuse_hidden(filters: Mapping[str, Any] | None, existing: Any, what: str) -> None:
+    """A create naming an id that exists but is not the user's (its metadata does not
+    match the filter): 409, as for any existing one, and nothing of it is shown."""
+    if filters and existing is not None and not filter_matches(existing.metadata, filters):
+        raise Conflict(f"{what} already exists.")
+
+
 def rewrite_body(check: Check, body: Any, **changes: Any) -> None:
     if isinstance(body, dict):
         check.replace_body({**body, **changes})
@@ -143,9 +151,7 @@ async def create_thread(c: Check) -> None:
         "if_exists": b.get("if_exists") or "raise",
     }
     filters = await c.ask("threads", "create", value)
-    existing = c.api.ex.store.threads.get(str(tid))
-    if filters and existing is not None and not filter_matches(existing.metadata, filters):
-        raise Conflict(f"Thread {tid} already exists.")
+    refuse_hidden(filters, c.api.ex.store.threads.get(str(tid)), f"Thread {tid}")
     rewrite_body(c, body, thread_id=tid, metadata=value["metadata"])
 
 

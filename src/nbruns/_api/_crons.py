@@ -85,6 +85,22 @@ async def create(api: Api, call: Call[CronCreate, None]) -> Response:
     return json_response(cron_json(api.ex.crons.create(call.path.get("thread_id"), body)))
 
 
+def _matching(
+    api: Api, call: Call[Any, Any], b: CronCount | CronSearch, **search: Any
+) -> list[CronRecord]:
+    """The crons a search or count body selects, within what the auth handler lets the
+    user see; `search` adds what only a search takes (enabled, sort)."""
+    found = api.ex.crons.table.search(
+        assistant_id=_uuid_or_none(b.assistant_id, "assistant"),
+        thread_id=_uuid_or_none(b.thread_id, "thread"),
+        metadata=b.metadata,
+        **search,
+    )
+    if (where := visible(call.request)) is not None:  # the auth handler's filter
+        found = [c for c in found if where(c.metadata)]
+    return found
+
+
 @endpoint(
     "POST",
     "/runs/crons/search",
@@ -99,16 +115,14 @@ async def create(api: Api, call: Call[CronCreate, None]) -> Response:
 )
 async def search(api: Api, call: Call[CronSearch, None]) -> Response:
     b = await call.body()
-    found = api.ex.crons.table.search(
-        assistant_id=_uuid_or_none(b.assistant_id, "assistant"),
-        thread_id=_uuid_or_none(b.thread_id, "thread"),
+    found = _matching(
+        api,
+        call,
+        b,
         enabled=b.enabled,
-        metadata=b.metadata,
         sort_by=b.sort_by or "created_at",
         sort_order=b.sort_order or "desc",
     )
-    if (where := visible(call.request)) is not None:  # the auth handler's filter
-        found = [c for c in found if where(c.metadata)]
     page, headers = page_of(found, b.offset, b.limit)
     return json_response([cron_json(c, b.select) for c in page], headers=headers)
 
@@ -122,13 +136,7 @@ async def search(api: Api, call: Call[CronSearch, None]) -> Response:
 )
 async def count(api: Api, call: Call[CronCount, None]) -> Response:
     b = await call.body()
-    found = api.ex.crons.table.search(
-        assistant_id=_uuid_or_none(b.assistant_id, "assistant"),
-        thread_id=_uuid_or_none(b.thread_id, "thread"),
-        metadata=b.metadata,
-    )
-    if (where := visible(call.request)) is not None:  # the auth handler's filter
-        found = [c for c in found if where(c.metadata)]
+    found = _matching(api, call, b)
     return json_response(len(found))
 
 
