@@ -129,6 +129,15 @@ def as_command(payload: Any) -> Envelope | None:
     return None
 
 
+async def _json(api: Api, call: Call[Any, None]) -> Any:
+    """The body as JSON (these endpoints read it themselves: their errors are envelopes),
+    or the 400 answer for a body that is not JSON."""
+    try:
+        return _serde.loads(await read_body(call.request, api.max_body_bytes))
+    except ValueError:
+        return json_response({"detail": "Invalid JSON body"}, 400)
+
+
 @endpoint(
     "POST",
     "/threads/{thread_id}/commands",
@@ -139,11 +148,9 @@ def as_command(payload: Any) -> Envelope | None:
     errors=(400,),
 )
 async def command(api: Api, call: Call[Any, None]) -> Response:
-    raw = await read_body(call.request, api.max_body_bytes)
-    try:
-        payload = _serde.loads(raw)
-    except ValueError:
-        return json_response({"detail": "Invalid JSON body"}, 400)
+    payload = await _json(api, call)
+    if isinstance(payload, Response):
+        return payload
     refused = as_command(payload)
     if refused is not None:  # an HTTP error: its `detail` too, as every nbruns error has
         return json_response({**refused, "detail": refused["message"]}, 400)
@@ -279,11 +286,9 @@ def _pending_in_state(api: Api, thread_id: str, interrupt_id: str) -> bool:
     errors=(400, 404),
 )
 async def events(api: Api, call: Call[Any, None]) -> Response:
-    raw = await read_body(call.request, api.max_body_bytes)
-    try:
-        body = _serde.loads(raw)
-    except ValueError:
-        return json_response({"detail": "Invalid JSON body"}, 400)
+    body = await _json(api, call)
+    if isinstance(body, Response):
+        return body
     wanted = subscription(body)
     if isinstance(wanted, str):
         return json_response({"detail": wanted}, 400)
