@@ -16,6 +16,7 @@ Layout: one folder per layer, importing one way only, downwards
                   they work against any LangGraph API server too.
 """
 
+import logging as _logging
 from typing import Any as _Any
 
 from . import views
@@ -31,11 +32,17 @@ from .views import (
     timeline_frame,
 )
 
+# A library logs and lets the application choose where to (`nbruns serve` prints at
+# INFO): without this, Python's last resort would print a failing run's traceback from
+# the server's thread into whichever notebook cell happens to be running.
+_logging.getLogger("nbruns").addHandler(_logging.NullHandler())
+
 __all__ = [
     "ConfigError",
     "Playground",
     "Server",
     "TimelineSVG",
+    "Watch",
     "default_server",
     "get_client",
     "get_sync_client",
@@ -46,10 +53,11 @@ __all__ = [
     "runs_frame",
     "timeline",
     "timeline_frame",
+    "watch",
 ]
 
 
 def __getattr__(name: str) -> _Any:
-    if name == "Playground":  # ipywidgets is the optional "views" extra: imported on first use
-        return views.Playground
+    if name in ("Playground", "Watch", "watch"):  # ipywidgets (the "views" extra): on first use
+        return getattr(views, name)
     raise AttributeError(f"module 'nbruns' has no attribute {name!r}")

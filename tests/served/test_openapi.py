@@ -401,6 +401,16 @@ def test_real_answers_conform_to_the_document(make_openapi_app: Any, conformance
         assert call("POST", "/runs/cancel", json={"status": "bogus"}).status_code == 422
         call("GET", "/nbruns/timeline")
         call("GET", "/nbruns/runs", f"/nbruns/runs?thread_id={tid}")
+        H = "/nbruns/holds/{hold_id}"
+        hold = call("POST", "/nbruns/holds", json={"thread_id": tid, "before": "*"}).json()
+        hid = hold["hold_id"]
+        assert call("POST", "/nbruns/holds", json={"thread_id": tid, "times": 0}).status_code == 422
+        call("GET", "/nbruns/holds", f"/nbruns/holds?thread_id={tid}")
+        call("GET", H, f"/nbruns/holds/{hid}")
+        call("GET", H + "/wait", f"/nbruns/holds/{hid}/wait?timeout=0")
+        call("POST", H + "/release", f"/nbruns/holds/{hid}/release")
+        call("DELETE", H, f"/nbruns/holds/{hid}")
+        assert call("GET", H, f"/nbruns/holds/{hid}").status_code == 404
 
         # crons (a yearly schedule: none fires during the scenario)
         K = "/runs/crons/{cron_id}"

@@ -79,7 +79,7 @@ async def test_reject_is_a_timeline_row(client: Any, ask: Any, wait_status: Any)
     assert len(await runs_frame(client, tid)) == 1  # a rejected attempt makes no run
 
 
-async def test_rollback_leaves_only_the_timeline(client: Any, ask: Any, wait_status: Any) -> None:
+async def test_rollback_lists_the_rolled_back_run(client: Any, ask: Any, wait_status: Any) -> None:
     tid = (await client.threads.create())["thread_id"]
     first = (await client.runs.create(tid, "agent", input=ask(sleep=5)))["run_id"]
     await wait_status(tid, first, "running")
@@ -88,7 +88,19 @@ async def test_rollback_leaves_only_the_timeline(client: Any, ask: Any, wait_sta
     )
     await client.runs.join(tid, second["run_id"])
     runs = await runs_frame(client, tid)
-    assert list(runs["run_id"]) == [second["run_id"]]
+    assert list(runs["run_id"]) == [first, second["run_id"]]
+    assert list(runs["status"]) == ["rolled_back", "success"]
+    gone = runs.iloc[0]
+    assert (gone["superseded_by"], gone["cancel_source"]) == (second["run_id"], "superseded")
+    assert pd.notna(gone["ended_at"]) and pd.isna(gone["error"])
+    assert first in set((await runs_frame(client))["run_id"])
+    with pytest.raises(httpx.HTTPStatusError) as caught:  # the SDK's endpoints: gone
+        await client.runs.get(tid, first)
+    assert caught.value.response.status_code == 404
+    # its messages went with it: every message left came from the second run
+    messages = await messages_frame_for(client, tid)
+    assert set(messages["run_id"]) == {second["run_id"]}
+    assert messages["content"].iloc[0] == "nyc?"
     events = await timeline_frame(client, tid)
     mine = events[events["run_id"] == first]
     assert list(mine["kind"]) == ["created", "started", "superseded", "rolled_back"]
@@ -97,6 +109,17 @@ async def test_rollback_leaves_only_the_timeline(client: Any, ask: Any, wait_sta
     steps = events[events["kind"] == "step"]
     assert set(steps["run_id"]) == {second["run_id"]}
     assert [n for nodes in steps["nodes"] for n in nodes] == ["agent", "tools", "agent"]
+
+
+def state_call_blocks(state: Any) -> int:
+    """How many AI messages carry their tool call in content as well as in tool_calls."""
+    return sum(
+        1
+        for m in state["values"]["messages"]
+        if m.get("tool_calls")
+        and isinstance(m["content"], list)
+        and {b.get("id") for b in m["content"]} == {c["id"] for c in m["tool_calls"]}
+    )
 
 
 async def test_enqueue_messages_and_history(client: Any, ask: Any, wait_status: Any) -> None:
@@ -114,8 +137,11 @@ async def test_enqueue_messages_and_history(client: Any, ask: Any, wait_status: 
     assert list(df["type"]) == ["human", "ai", "tool", "ai"] * 2
     assert list(df["run_id"]) == [first] * 4 + [second["run_id"]] * 4
     call = df.iloc[1]
-    assert call["content"] == f'tool_use:{SEARCH}(query="weather in san francisco")'
+    # the call is in the message's content (a tool_use block) and its tool_calls: shown once
+    assert state_call_blocks(await client.threads.get_state(tid)) == 2
+    assert call["content"] == ""
     assert call["tool_calls"] == [f'{SEARCH}(query="weather in san francisco")']
+    assert not df["content"].str.contains("tool_use").any()
     state = await client.threads.get_state(tid)
     tool = df.iloc[2]
     assert tool["name"] == SEARCH
@@ -189,9 +215,68 @@ def test_message_content_flattening() -> None:
     assert df["tool_calls"].tolist() == [[], []]
 
 
+def test_tool_calls_shown_once() -> None:
+    call = {"name": "search", "args": {"q": "sf"}, "id": "call_1"}
+    df = messages_frame(
+        [
+            {  # Anthropic style: the call in content and in tool_calls
+                "type": "ai",
+                "content": [
+                    {"type": "text", "text": "Looking."},
+                    {"type": "tool_use", "id": "call_1", "name": "search", "input": {"q": "sf"}},
+                    {"type": "tool_use", "id": "call_2", "name": "other", "input": {}},
+                ],
+                "tool_calls": [call],
+            },
+            {  # an id-less block that repeats a call by name and arguments
+                "type": "ai",
+                "content": [{"type": "tool_use", "name": "search", "input": {"q": "sf"}}],
+                "tool_calls": [call],
+            },
+            {"type": "ai", "content": "", "tool_calls": [call]},  # OpenAI style
+        ]
+    )
+    assert df["content"].tolist() == ["Looking.\ntool_use:other()", "", ""]
+    assert df["tool_calls"].tolist() == [['search(q="sf")']] * 3
+
+
+def exploding_graph() -> Any:
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    def explode(state: MessagesState) -> dict[str, Any]:
+        raise ValueError("node exploded")
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("explode", explode)
+    builder.add_edge(START, "explode")
+    builder.add_edge("explode", END)
+    return builder.compile()
+
+
+async def test_failed_run_has_error_and_traceback(make_server: Any, ask: Any) -> None:
+    server = make_server({"boom": exploding_graph(), "agent": nbruns.demo.make_agent(latency=0)})
+    client = server.client()
+    try:
+        tid = (await client.threads.create())["thread_id"]
+        failed = await client.runs.create(tid, "boom", input=ask())
+        await client.runs.join(tid, failed["run_id"])
+        fine = await client.runs.wait(tid, "agent", input=ask())
+        assert len(fine["messages"]) == 5
+        df = await runs_frame(client, tid)
+    finally:
+        await client.aclose()
+    assert list(df["status"]) == ["error", "success"]
+    bad, good = df.iloc[0], df.iloc[1]
+    assert bad["error"] == "ValueError: node exploded"
+    assert bad["traceback"].startswith("Traceback (most recent call last):")
+    assert 'raise ValueError("node exploded")' in bad["traceback"]
+    assert "\nValueError: node exploded\n" in bad["traceback"]
+    assert pd.isna(good["error"]) and pd.isna(good["traceback"])
+
+
 # -- any other LangGraph server: no /nbruns endpoints, no nbruns run fields ---------
 
-_EXTRAS = ("started_at", "ended_at", "superseded_by", "cancel_reason", "cancel_source")
+_EXTRAS = ("started_at", "ended_at", "superseded_by", "cancel_reason", "cancel_source", "error")
 
 
 class PlainServer(httpx.AsyncBaseTransport):
@@ -228,6 +313,7 @@ async def test_other_servers_leave_unknown_columns_empty(
             for column in ("started_at", "ended_at", "queue_wait", "duration"):
                 assert df[column].isna().all(), column
             assert df["superseded_by"].isna().all() and df["cancel_reason"].isna().all()
+            assert df["error"].isna().all() and df["traceback"].isna().all()
         events = await timeline_frame(plain, tid)
         assert list(events["kind"]) == ["created", "created", "finished", "finished"]
         assert list(events["run_id"]) == [first, second, first, second]

@@ -187,6 +187,14 @@ def test_text_is_escaped() -> None:
     assert list(bars(root)) == [nasty]
     texts = "".join(root.itertext())
     assert nasty[:8] in texts and nasty in texts
+    # labels, node names, errors and holds from the data are escaped too
+    failed = {**runs[0], "status": "error", "error": {"error": nasty, "message": nasty}}
+    held = {"hold_id": nasty, "after": [nasty], "before": [nasty], "since": at(0.5)}
+    more = [failed, {**run("r2", nasty, "running", 0.2, 0.2, None), "held": held}]
+    steps = [event(2, 0.5, nasty, nasty, "step", nodes=[nasty])]
+    svg = render_timeline(more, steps, now=None, width=900, labels={nasty: nasty})
+    assert "<script>" not in svg
+    assert nasty in "".join(ET.fromstring(svg).itertext())
 
 
 def test_output_is_deterministic_and_now_only_moves_open_runs() -> None:
@@ -206,7 +214,7 @@ def test_axis_counts_seconds_from_the_first_event() -> None:
     (axis,) = classed(root, "axis")
     labels = [e.text for e in axis.iter(f"{SVG}text")]
     assert labels[0] == "0.0 s" and labels[-2] == "2.5 s"  # the last is the caption
-    assert labels[-1] == "seconds since the first event"
+    assert labels[-1] == "seconds since the first event, 19:00:00 UTC"
 
 
 def test_empty_input_and_the_wrapper() -> None:
@@ -217,4 +225,4 @@ def test_empty_input_and_the_wrapper() -> None:
     assert repr(picture) == "<nbruns timeline: 0 threads, 0 runs>"
     assert picture._repr_svg_() == picture.svg and picture.svg in picture._repr_html_()
     assert ET.fromstring(picture.svg).get("width") == "400"
-    assert len(classed(root, "legend")) == 1
+    assert not classed(root, "legend")  # nothing drawn, nothing to explain

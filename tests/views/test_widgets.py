@@ -13,8 +13,8 @@ import nbruns
 from nbruns.views.widgets import Playground
 
 REJECTED = (
-    "rejected (409): Thread is already running a task. "
-    "Wait for it to finish or choose a different multitask strategy."
+    "'whats the weather in sf?' rejected (409): Thread is already running a task. "
+    "Wait for it to finish or choose a different multitask strategy. (run {} is running)"
 )
 
 
@@ -61,6 +61,21 @@ def test_repr_is_short_and_stable(server: nbruns.Server) -> None:
     bundle = pg._repr_mimebundle_()
     assert bundle["text/plain"] == repr(pg)
     assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].startswith('<div class="nbruns-playground-static">')
+    assert "no runs yet" in bundle["text/html"]
+
+
+async def test_the_demo_agent_gets_the_sleep_slider(pg: Playground) -> None:
+    assert pg.sleep.layout.display == "none"  # until the graph's input schema is read
+    await pg.ready()
+    assert pg.sleep.layout.display is None  # the demo agent's input has a `sleep` key
+    assert [label for label, _ in pg.hold_at.options] == [
+        "before its first step",
+        "before agent",
+        "after agent",
+        "before tools",
+        "after tools",
+    ]
 
 
 def test_a_click_without_a_running_loop_says_so(server: nbruns.Server) -> None:
@@ -91,7 +106,11 @@ async def test_double_text_with_interrupt_by_clicks(
     assert len(arrows) == 1
     assert "interrupted" in pg.runs_html.value and first[:8] in pg.runs_html.value
     assert "sunny in New York." in pg.messages_html.value
-    assert pg.status.value == f"run {second[:8]} (interrupt) on thread {pg.threads[0][:8]}"
+    assert re.fullmatch(
+        rf"'whats the weather in nyc\?' sent with interrupt: run {first[:8]} interrupted "
+        rf"after \d+\.\d s, run {second[:8]} started",
+        pg.status.value,
+    ), pg.status.value
     assert pg._live is None or pg._live.done()  # the refresh task ends when all is idle
     assert capsys.readouterr() == ("", "")  # nothing printed from the background
 
@@ -104,14 +123,14 @@ async def test_reject_shows_the_409_detail(
     pg.send_button.click()
 
     async def rejected() -> bool:
-        return pg.status.value.startswith("rejected")
+        return "rejected" in pg.status.value
 
     await until(rejected, "the rejection to show")
-    assert pg.status.value == REJECTED
+    assert pg.status.value == REJECTED.format(first[:8])
     assert len(pg.runs) == 1
     await client.runs.cancel(pg.threads[0], first)
     await pg.wait_idle()
-    assert pg.status.value == REJECTED
+    assert pg.status.value == REJECTED.format(first[:8])
     crosses = [e for e in svg_of(pg.timeline_html.value).iter() if e.get("class") == "rejected"]
     assert len(crosses) == 1
     assert bar_statuses(pg.timeline_html.value) == ["interrupted"]

@@ -28,6 +28,7 @@ from . import (
     _assistants,
     _crons,
     _extensions,
+    _holds,
     _meta,
     _runs,
     _store,
@@ -56,6 +57,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *_crons.endpoint.declared,
     *_store.endpoint.declared,
     *_extensions.endpoint.declared,
+    *_holds.endpoint.declared,
 )
 """Every endpoint nbruns serves, in the order its routes are tried."""
 

@@ -291,7 +291,43 @@ MORE_RULES: dict[tuple[str, str], Rule] = {
     ("GET", _ASSISTANT + "/subgraphs/{namespace}"): on_assistant("read"),
 }
 
-ALL_RULES = {**RULES, **MORE_RULES}
+# -- holds (nbruns's own): a hold changes how a thread's runs go, so it is an update ----
+
+
+async def create_hold(c: Check) -> None:
+    tid = as_object(await c.body()).get("thread_id")
+    filters = await c.ask("threads", "update", {"thread_id": tid})
+    record = c.api.ex.store.threads.get(tid) if isinstance(tid, str) else None
+    if filters and record is not None and not filter_matches(record.metadata, filters):
+        raise NotFound(f"Thread {tid} not found.")
+
+
+def on_hold(action: str) -> Rule:
+    """`threads.<action>` on the thread of the path's hold (404 as if no such hold)."""
+
+    async def rule(c: Check) -> None:
+        hid = c.path["hold_id"]
+        hold = c.api.ex.holds.find(hid)
+        tid = None if hold is None else hold.rule.thread_id
+        filters = await c.ask("threads", action, {"thread_id": tid, "hold_id": hid})
+        record = None if tid is None else c.api.ex.store.threads.get(tid)
+        if filters and record is not None and not filter_matches(record.metadata, filters):
+            raise NotFound(f"Hold {hid} not found.")
+
+    return rule
+
+
+_HOLD = "/nbruns/holds/{hold_id}"
+HOLD_RULES: dict[tuple[str, str], Rule] = {
+    ("POST", "/nbruns/holds"): create_hold,
+    ("GET", "/nbruns/holds"): RULES[("GET", "/nbruns/runs")],
+    ("GET", _HOLD): on_hold("read"),
+    ("GET", _HOLD + "/wait"): on_hold("read"),
+    ("POST", _HOLD + "/release"): on_hold("update"),
+    ("DELETE", _HOLD): on_hold("update"),
+}
+
+ALL_RULES = {**RULES, **MORE_RULES, **HOLD_RULES}
 """(method, path) -> how that endpoint is authorized: every rule."""
 
 

@@ -8,11 +8,13 @@ from typing import Any
 from starlette.responses import Response
 
 from .._core._lifecycle import public_status
+from .._core._records import RunRecord
 from ._auth import visible
 from ._declare import Api, Call, Endpoints, Reply
+from ._holds import held_json
 from ._http import json_response
 from ._params import RunsParams, TimelineParams
-from ._shapes import Run, TimelineEvent
+from ._shapes import ListedRun, RunFailure, TimelineEvent
 from ._wire import run_json, timeline_json
 
 __all__ = ["endpoint"]
@@ -38,22 +40,38 @@ async def timeline(api: Api, call: Call[None, TimelineParams]) -> Response:
 @endpoint(
     "GET",
     "/nbruns/runs",
-    "nbruns only: every visible run, all threads",
-    ok=Reply("Runs", list[Run]),
+    "nbruns only: every visible run, all threads, in created order; rolled-back runs too",
+    ok=Reply("Runs", list[ListedRun]),
     query=RunsParams,
 )
 async def runs(api: Api, call: Call[None, RunsParams]) -> Response:
-    thread_id = call.query.thread_id
-    store = api.ex.store
-    found = store.runs.values() if thread_id is None else store.runs_of(thread_id)
+    found = api.ex.store.listed_runs(call.query.thread_id)
     where = visible(call.request)  # only the threads auth lets it see
-    return json_response(
-        [
-            run_json(r)
-            for r in found
-            if public_status(r) is not None and (where is None or _seen(api, r.thread_id, where))
-        ]
-    )
+    if where is not None:
+        found = [r for r in found if _seen(api, r.thread_id, where)]
+    return json_response([_nbruns_run(api, r) for r in found])
+
+
+def _nbruns_run(api: Api, r: RunRecord) -> ListedRun:
+    """One run as GET /nbruns/runs lists it: the SDK's fields, and how it failed."""
+    return {
+        **run_json(r),
+        # only a run a rollback deleted (or is deleting) has no public status
+        "status": public_status(r) or "rolled_back",
+        "error": _failure(r),
+        "held": held_json(api.ex.holds, r.run_id),
+    }
+
+
+def _failure(r: RunRecord) -> RunFailure | None:
+    if r.phase not in ("error", "timeout") or r.error is None:
+        return None
+    kept = r.failure or {}
+    return {
+        "error": kept.get("error", r.error.get("error", "")),
+        "message": kept.get("message", r.error.get("message", "")),
+        "traceback": kept.get("traceback"),
+    }
 
 
 def _seen(api: Api, thread_id: str, where: Callable[[Mapping[str, Any]], bool]) -> bool:

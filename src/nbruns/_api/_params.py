@@ -23,6 +23,8 @@ __all__ = [
     "CancelParams",
     "GraphParams",
     "HistoryParams",
+    "HoldWaitParams",
+    "HoldsParams",
     "JoinStreamParams",
     "RunListParams",
     "RunsParams",
@@ -108,3 +110,13 @@ class RunsParams(_Params):
 
 class SubgraphParams(_Params):
     recurse: QueryBool = Field(False, description="Include the subgraphs of subgraphs")
+
+
+class HoldsParams(_Params):
+    thread_id: str | None = Field(None, description="Only this thread's holds")
+
+
+class HoldWaitParams(_Params):
+    timeout: Annotated[float, Field(ge=0, le=300)] = Field(
+        30.0, description="Answer after this many seconds if no run is held by then"
+    )

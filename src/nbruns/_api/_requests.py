@@ -59,6 +59,7 @@ __all__ = [
     "DisconnectMode",
     "Durability",
     "HistoryQuery",
+    "HoldCreate",
     "OnConflictBehavior",
     "RunBatch",
     "RunCreate",
@@ -461,4 +462,27 @@ class ThreadPrune(BodyModel):
         for thread_id in value:
             if not is_uuid(thread_id):
                 raise ValueError(f"Invalid thread ID: must be a UUID (got {thread_id!r:.60})")
+        return value
+
+
+class HoldCreate(BodyModel):
+    """POST /nbruns/holds: keep a run of a thread at a step boundary until released."""
+
+    thread_id: Annotated[str, Field(description="The thread whose runs the hold catches")]
+    before: str | None = Field(
+        None, description="Hold before a step running this node ('*': any node)"
+    )
+    after: str | None = Field(
+        None, description="Hold after a step that ran this node ('*': any node)"
+    )
+    times: StrictInt | None = Field(
+        None, description="Disarm after catching this many times (null: until deleted)"
+    )
+    new_runs_only: bool = Field(False, description="Catch only runs created after the hold")
+
+    @field_validator("thread_id")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        if not is_uuid(value):
+            raise ValueError(f"Invalid thread ID: must be a UUID (got {value!r:.60})")
         return value

@@ -26,11 +26,15 @@ __all__ = [
     "Cron",
     "Error",
     "Graph",
+    "HeldRunJson",
+    "Hold",
     "Info",
     "InfoFlags",
+    "ListedRun",
     "Ok",
     "PruneResult",
     "Run",
+    "RunFailure",
     "RunOutput",
     "StateUpdated",
     "StoreItem",
@@ -288,3 +292,62 @@ class PruneResult(TypedDict):
     """POST /threads/prune: how many of the given threads were deleted."""
 
     pruned_count: int
+
+
+class HeldRunJson(TypedDict):
+    """A run waiting at a hold: the boundary it waits at, and since when."""
+
+    hold_id: NotRequired[str]  # in /nbruns/runs, which hold it waits at
+    run_id: str
+    after: list[str]
+    before: list[str]
+    since: str
+
+
+class Hold(TypedDict):
+    """nbruns only: a hold that keeps runs of a thread at a step boundary."""
+
+    hold_id: str
+    thread_id: str
+    before: str | None
+    after: str | None
+    times: int | None
+    new_runs_only: bool
+    hits: int
+    armed: bool
+    held: list[HeldRunJson]
+    created_at: str
+
+
+class RunFailure(TypedDict):
+    """nbruns only: why a run ended `error` or `timeout`, for people. `error` and
+    `message` are what the SDK reads (for a `timeout`, the message names the server's
+    limit); `traceback` is the node's, formatted (its last 20,000 characters), null when
+    none was kept (a run that was running when the process stopped)."""
+
+    error: str
+    message: str
+    traceback: str | None
+
+
+class ListedRun(TypedDict):
+    """nbruns only (GET /nbruns/runs): a run with the reference's fields and nbruns's,
+    and how it failed. Runs a rollback deleted are listed too, as `rolled_back`,
+    though every LangGraph endpoint answers 404 for them."""
+
+    run_id: Uuid
+    thread_id: str
+    assistant_id: str
+    created_at: str
+    updated_at: str
+    status: RunStatus | Literal["rolled_back"]
+    metadata: JsonObject
+    kwargs: JsonObject
+    multitask_strategy: MultitaskStrategy
+    cancel_reason: str | None
+    cancel_source: CancelSource | None
+    started_at: str | None
+    ended_at: str | None
+    superseded_by: str | None
+    error: RunFailure | None
+    held: HeldRunJson | None  # where it waits, while a hold keeps it (/nbruns/holds)

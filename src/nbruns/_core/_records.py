@@ -25,7 +25,9 @@ RunPhase = Literal[
 - stopping: cancel was requested and its task has not exited yet. It reads as
   `interrupted` (or as deleted, for a rollback) but still holds its thread, so a
   successor never runs beside it.
-- rolled_back: deleted by a rollback; the store forgets it once its task exits.
+- rolled_back: deleted by a rollback; once its task exits the store keeps only its
+  final record, apart from the runs (`MemoryStore.rolled_back_runs`), for nbruns's
+  own listing: every SDK endpoint answers 404 for it.
 """
 
 
@@ -89,8 +91,11 @@ class RunRecord:
     cancel_reason: str | None = None  # in words, for people
     cancel_source: CancelSource | None = None  # the same, for programs
     superseded_by: str | None = None
-    error: Mapping[str, Any] | None = None
+    error: Mapping[str, Any] | None = None  # what the SDK reads: {"error", "message"}
     result: bytes | None = None  # join's body, as JSON bytes
+    # an `error` or `timeout` run's account for people (GET /nbruns/runs and the log):
+    # {"error", "message", "traceback"}; the SDK never sees it
+    failure: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,11 @@ from ._lifecycle import ACTIVE, INFLIGHT, public_status, thread_status
 from ._records import AssistantRecord, Head, RunRecord, ThreadRecord, TimelineEvent
 from ._types import ThreadStatus
 
-__all__ = ["MemoryStore", "matches"]
+__all__ = ["ROLLED_BACK_KEPT", "MemoryStore", "matches"]
+
+ROLLED_BACK_KEPT = 1000
+"""How many rolled-back runs' final records a store keeps for its own listing (oldest
+dropped first): a rollback deletes its run, so these are kept only for people to see."""
 
 
 def matches(actual: Any, wanted: Mapping[str, Any]) -> bool:
@@ -59,6 +63,10 @@ class MemoryStore:
         self.thread_runs: dict[str, list[str]] = {}
         # run ids deleted by rollback, so join can answer like the reference
         self.rolled_back: dict[str, str] = {}  # run_id -> thread_id
+        # run_id -> the final record of a run a rollback deleted, oldest first: for
+        # nbruns's own listing (GET /nbruns/runs) only, never in `runs`; bounded
+        self.rolled_back_runs: dict[str, RunRecord] = {}
+        self.rolled_back_limit = ROLLED_BACK_KEPT
         # threads whose runs are being stopped because the thread is being deleted: their
         # runs are deleted with it, not rolled back (join answers differ)
         self.deleting: set[str] = set()
@@ -183,6 +191,9 @@ class MemoryStore:
         self.get_thread(thread_id)
         runs = [self.runs.pop(run_id) for run_id in self.thread_runs.pop(thread_id, [])]
         self.rolled_back = {r: t for r, t in self.rolled_back.items() if t != thread_id}
+        self.rolled_back_runs = {
+            r: run for r, run in self.rolled_back_runs.items() if run.thread_id != thread_id
+        }
         self.deleting.discard(thread_id)
         del self.threads[thread_id]
         self.timelines.pop(thread_id, None)
@@ -288,6 +299,26 @@ class MemoryStore:
             del self._last_ended[run.thread_id]
             for other in self.runs_of(run.thread_id):
                 self._index(other)
+
+    def keep_rolled_back(self, final: RunRecord) -> list[str]:
+        """Keep the final record of a run a rollback deleted (`forget_run` forgot the run);
+        return the ids of the oldest ones dropped to stay within `rolled_back_limit`."""
+        self.rolled_back_runs[final.run_id] = final
+        dropped: list[str] = []
+        while len(self.rolled_back_runs) > self.rolled_back_limit:
+            oldest = next(iter(self.rolled_back_runs))
+            del self.rolled_back_runs[oldest]
+            dropped.append(oldest)
+        return dropped
+
+    def listed_runs(self, thread_id: str | None = None) -> list[RunRecord]:
+        """Every run nbruns's own listing shows, in created order: the runs clients see,
+        the ones a rollback is deleting, and the rolled-back records kept."""
+        # the runs clients cannot see are exactly the ones a rollback is deleting
+        shown = list(self.runs.values()) if thread_id is None else self.runs_of(thread_id)
+        kept = self.rolled_back_runs.values()
+        shown.extend(r for r in kept if thread_id is None or r.thread_id == thread_id)
+        return sorted(shown, key=lambda r: r.seq)
 
     def was_rolled_back(self, thread_id: str, run_id: str) -> bool:
         run = self.runs.get(run_id)

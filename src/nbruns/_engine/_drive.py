@@ -13,6 +13,7 @@ from langgraph.types import Command
 
 from .._core._records import RunRecord
 from ._events import EVENTS, astream_with_events
+from ._holds import StepWatch
 from ._runstream import RunStream
 
 __all__ = ["Progress", "drive", "error_body"]
@@ -37,11 +38,13 @@ async def drive(
     control: RunControl,
     on_step: Callable[[list[str]], None],
     time_limit: float | None,
+    steps: StepWatch | None = None,
 ) -> Progress:
     """Execute the run's graph; publish events; return the last values and interrupts.
 
     A drain requested on `control` ends the graph at its next step boundary with
-    `langgraph.errors.GraphDrained`, which this lets through.
+    `langgraph.errors.GraphDrained`, which this lets through. `steps` sees the run's
+    step boundaries (and keeps it at a hold).
     """
     kwargs = run.kwargs
     modes = _graph_modes(kwargs["stream_mode"])
@@ -73,7 +76,11 @@ async def drive(
         # aclosing: leaving early must finish the graph's own cleanup (and its checkpoint
         # writes) now, not whenever the generator happens to be garbage-collected
         async with deadline, contextlib.aclosing(parts):
-            await _consume(parts, progress, stream, kwargs["stream_mode"], subgraphs, on_step)
+            await _consume(
+                parts, progress, stream, kwargs["stream_mode"], subgraphs, on_step, steps
+            )
+            if steps is not None:
+                await steps.ended()
     finally:
         progress.timed_out = deadline.expired()
     return progress
@@ -86,6 +93,7 @@ async def _consume(
     requested: list[str],
     subgraphs: bool,
     on_step: Callable[[list[str]], None],
+    steps: StepWatch | None,
 ) -> None:
     seen_interrupts: set[str] = set()
     message_ids: dict[str, Any] = {}
@@ -107,6 +115,8 @@ async def _consume(
                 nodes = [n for n in chunk if n != "__interrupt__"]
                 if nodes:
                     on_step(nodes)
+            elif mode == "tasks" and steps is not None:
+                await steps.task_event(chunk)
         if stream is not None and stream.wanted:
             _publish(stream, requested, ns, mode, chunk, message_ids)
 
@@ -115,8 +125,9 @@ _MODE_FOR_GRAPH = {"messages-tuple": "messages"}
 
 
 def _graph_modes(requested: list[str]) -> list[str]:
-    # values feeds join's body and updates feeds the timeline, whatever the client asked
-    modes = {"values", "updates"}
+    # values feeds join's body, updates the timeline and tasks the step boundaries
+    # (holds), whatever the client asked
+    modes = {"values", "updates", "tasks"}
     # "events" is no graph mode: astream_events produces those (see _events.py)
     modes.update(_MODE_FOR_GRAPH.get(m, m) for m in requested if m != EVENTS)
     return sorted(modes)
@@ -155,4 +166,5 @@ def _publish(
 
 
 def error_body(exc: BaseException) -> dict[str, str]:
+    """What the SDK reads of a failed run (join, wait and stream bodies), as the reference."""
     return {"error": type(exc).__name__, "message": str(exc)}

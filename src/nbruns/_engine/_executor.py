@@ -37,6 +37,7 @@ from . import _serde
 from ._assistants import Assistants
 from ._crons import Crons
 from ._graphs import GraphRegistry
+from ._holds import Holds
 from ._outcomes import NO_RUN_BODY, RUN_GONE_BODY, Outcomes
 from ._pool import TrackingPool
 from ._run_body import LOOP_TEARDOWN, RunBody, drop_rolled_back, end_run
@@ -101,6 +102,12 @@ class Executor:
             pending_ended=self._pending_ended,
         )
         self.assistants = Assistants(self._store, self.graphs, clock=self.clock)
+        self.holds = Holds(
+            self._store,
+            clock=self.clock,
+            settle=self.saver.settled,
+            nodes_by_graph=self.graphs.node_names,
+        )
         self.threads = Threads(
             self._store,
             self.graphs,
@@ -120,6 +127,7 @@ class Executor:
             release=self._release,
             stop_all=self.stop_all,
             blocking_jobs=self._take_jobs,
+            holds=self.holds,
         )
         # the names the API layer has always called on the executor
         self.resolve_assistant = self.assistants.resolve
@@ -220,6 +228,7 @@ class Executor:
         self.store.get_thread(thread_id)
         self.crons.forget_thread(thread_id)
         await self.threads.delete(thread_id)
+        self.holds.forget_thread(thread_id)
 
     # -- runs: creating ------------------------------------------------------
 

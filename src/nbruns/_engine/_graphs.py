@@ -72,5 +72,17 @@ class GraphRegistry:
     def ids(self) -> list[str]:
         return sorted(self._graphs)
 
+    def node_names(self) -> dict[str, list[str]]:
+        """Each graph's nodes (not LangGraph's `__start__`); a factory that cannot be
+        built here is left out."""
+        names: dict[str, list[str]] = {}
+        for gid, graph in self._graphs.items():
+            try:
+                nodes = list(graph.nodes)
+            except Exception:  # a factory that needs what only a run has
+                continue
+            names[gid] = [n for n in nodes if not n.startswith("__")]
+        return names
+
     def description(self, graph_id: str) -> str | None:
         return self.descriptions.get(graph_id)

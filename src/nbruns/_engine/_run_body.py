@@ -31,7 +31,9 @@ from .._core._types import CancelSource
 from .._persistence._checkpoints import NbrunsSaver
 from . import _serde
 from ._drive import drive, error_body
+from ._failures import failure_body, log_failure
 from ._graphs import GraphRegistry
+from ._holds import Holds, StepWatch
 from ._pool import current_run
 from ._run_task import RunTask, TaskState
 from ._runstream import RunStream
@@ -58,9 +60,14 @@ def end_run(
     store.record("finished", run.thread_id, run.run_id, at=now, status=phase)
 
 
-def drop_rolled_back(store: MemoryStore, run: RunRecord, now: float) -> None:
-    """A rollback deletes its run: 404 from now on, and join answers like the reference."""
+def drop_rolled_back(store: MemoryStore, run: RunRecord, now: float, **changes: Any) -> None:
+    """A rollback deletes its run: 404 from now on, and join answers like the reference.
+    Its final record (`changes`: why it was stopped, for a pending run) is kept apart,
+    for nbruns's own listing."""
+    final = transition(run, "rolled_back", at=now, ended_at=now, **changes)
     store.forget_run(run.run_id, rolled_back=True)
+    if run.thread_id in store.threads:  # not once its thread is deleted
+        store.keep_rolled_back(final)
     store.record("rolled_back", run.thread_id, run.run_id, at=now)
 
 
@@ -112,6 +119,7 @@ class RunBody:
         release: Callable[[RunTask], None],
         stop_all: Callable[[str], None],
         blocking_jobs: Callable[[str], list[concurrent.futures.Future[Any]]],
+        holds: Holds,
     ) -> None:
         self.store = store
         self.graphs = graphs
@@ -123,6 +131,7 @@ class RunBody:
         self._release = release
         self._stop_all = stop_all
         self._blocking_jobs = blocking_jobs
+        self.holds = holds
 
     async def execute(self, run_task: RunTask, run: RunRecord) -> None:
         """The run's task: drive the graph, then record how the run ended."""
@@ -140,6 +149,7 @@ class RunBody:
         stream = self.streams.get(run.run_id)
         ending: Ending = "success"
         error: Mapping[str, Any] | None = None
+        failed: Exception | None = None
         source: CancelSource | None = None
         try:
             await drive(
@@ -152,13 +162,14 @@ class RunBody:
                     "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
                 ),
                 time_limit=self.run_timeout,
+                steps=StepWatch(self.holds, run.thread_id, run.run_id),
             )
         except asyncio.CancelledError:
             await self._clean_up(run_task)
             raise
         except Exception as exc:  # GraphDrained too: the drain a stop asked for
             if not run_task.stopping:
-                error = error_body(exc)
+                error, failed = error_body(exc), exc
                 if stream is not None:
                     stream.publish("error", "error", error)
                 # only the server's own time limit is a `timeout`, as on the reference;
@@ -173,7 +184,7 @@ class RunBody:
         # The graph ended by itself. From here on nothing cancels the task: a stop
         # that lands while its end is recorded is only noted, and `_finalize` acts on it.
         run_task.advance(TaskState.CLEANING_UP)
-        await self._finalize(run_task, graph, ending, error=error, source=source)
+        await self._finalize(run_task, graph, ending, error=error, failed=failed, source=source)
 
     async def _finalize(
         self,
@@ -182,6 +193,7 @@ class RunBody:
         ending: Ending,
         *,
         error: Mapping[str, Any] | None,
+        failed: Exception | None,
         source: CancelSource | None,
     ) -> None:
         """Record how a run that ended by itself ended, then release its thread.
@@ -221,7 +233,12 @@ class RunBody:
         else:
             body = _serde.dumps_state(values) if values is not None else head.values
         now = self.clock()
-        end_run(self.store, run, ending, now, error=error, result=body, cancel_source=source)
+        limit = self.run_timeout if ending == "timeout" else None
+        failure = None if failed is None else failure_body(failed, time_limit=limit)
+        changes = {"error": error, "result": body, "cancel_source": source, "failure": failure}
+        end_run(self.store, run, ending, now, **changes)
+        if failed is not None and failure is not None:
+            log_failure(self.store.runs.get(run_id, run), failure, failed)
         self._release(run_task)
         if run.kwargs.get("temporary") and run.kwargs.get("on_completion", "delete") == "delete":
             await self.threads.delete(thread_id)

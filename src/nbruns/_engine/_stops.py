@@ -216,7 +216,15 @@ class Stops:
         now: float,
     ) -> None:
         if action == "rollback":
-            drop_rolled_back(self.store, run, now)
+            drop_rolled_back(
+                self.store,
+                run,
+                now,
+                cancel_action=action,
+                cancel_reason=reason,
+                cancel_source=source,
+                superseded_by=superseded_by,
+            )
         else:
             end_run(
                 self.store,

@@ -24,6 +24,7 @@ of them consistent.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,9 +56,41 @@ class Mark:
 
 class _Fence:
     """Drops checkpoints and writes of rolled-back runs that arrive late: LangGraph saves
-    some in background tasks, which may finish after the rollback deleted the rest."""
+    some in background tasks, which may finish after the rollback deleted the rest.
+
+    It also counts those background saves per thread, so `settled` can wait for them:
+    a run held between steps has its finished steps written before anyone is told.
+    """
 
     fenced: set[str]
+    _saving: dict[str, int]
+    _saved: asyncio.Condition | None = None
+
+    async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        thread_id = config["configurable"]["thread_id"]
+        saving = self._saving
+        saving[thread_id] = saving.get(thread_id, 0) + 1
+        try:
+            return await super().aput(config, checkpoint, metadata, new_versions)  # type: ignore[misc]
+        finally:
+            saving[thread_id] -= 1
+            if not saving[thread_id]:
+                del saving[thread_id]
+                if self._saved is not None:
+                    async with self._saved:
+                        self._saved.notify_all()
+
+    async def settled(self, thread_id: str) -> None:
+        """Return once no checkpoint of the thread is being saved in the background."""
+        if self._saved is None:
+            self._saved = asyncio.Condition()
+        saving = self._saving
+        while True:
+            await asyncio.sleep(0)  # a save LangGraph just scheduled starts now
+            if thread_id not in saving:
+                return
+            async with self._saved:
+                await self._saved.wait_for(lambda: thread_id not in saving)
 
     def fence(self, run_id: str) -> None:
         self.fenced.add(run_id)
@@ -86,6 +119,7 @@ class NbrunsMemorySaver(_Fence, InMemorySaver):
     def __init__(self) -> None:
         super().__init__()
         self.fenced = set()
+        self._saving = {}  # thread id -> checkpoints being saved in the background
         # thread id -> (newest root checkpoint id, how many root checkpoints it was
         # newest of): spares a scan of the thread's whole history at each run start
         self._heads: dict[str, tuple[str, int]] = {}
@@ -226,6 +260,7 @@ class NbrunsSqliteSaver(_Fence, AsyncSqliteSaver):
     def __init__(self, conn: Any) -> None:
         super().__init__(conn)
         self.fenced = set()
+        self._saving = {}  # thread id -> checkpoints being saved in the background
 
     async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
         if self._is_fenced(config, metadata):

@@ -1,6 +1,7 @@
 """Durable threads: the store written through to SQLite, and recovery after a restart.
 
-Assistants, threads, runs, the timeline and rollback tombstones live in
+Assistants, threads, runs, the timeline, rollback tombstones and the final records
+of rolled-back runs (for nbruns's own listing) live in
 `nbruns_*` tables of the same SQLite file as LangGraph's checkpoints. Every
 change is committed as it happens (WAL mode), so a killed process loses
 nothing that had been acknowledged. A thread's `head` is not stored: it is a
@@ -40,6 +41,9 @@ CREATE TABLE IF NOT EXISTS nbruns_timeline (
     seq INTEGER PRIMARY KEY, thread_id TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS nbruns_rolled_back (run_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nbruns_rolled_back_runs (
+    run_id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, body TEXT NOT NULL
+);
 """
 
 
@@ -168,6 +172,11 @@ class DurableStore(MemoryStore):
                 self.timelines[event.thread_id].append(event)
             self._seq = max(self._seq, event.seq)
         self.rolled_back = dict(self._db.execute("SELECT * FROM nbruns_rolled_back"))
+        # in the order they were rolled back, as the memory store drops the oldest
+        for (body,) in self._db.execute("SELECT body FROM nbruns_rolled_back_runs ORDER BY rowid"):
+            run = RunRecord(**json.loads(body))
+            if run.thread_id in self.threads:
+                self.rolled_back_runs[run.run_id] = run
 
     def close(self) -> None:
         self._db.close()
@@ -222,8 +231,9 @@ class DurableStore(MemoryStore):
 
     def delete_thread(self, thread_id: str) -> list[RunRecord]:
         runs = super().delete_thread(thread_id)
-        for table in ("nbruns_threads", "nbruns_runs", "nbruns_timeline", "nbruns_rolled_back"):
-            self._exec(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+        tables = ("threads", "runs", "timeline", "rolled_back", "rolled_back_runs")
+        for table in tables:
+            self._exec(f"DELETE FROM nbruns_{table} WHERE thread_id = ?", (thread_id,))
         return runs
 
     def insert_run(self, run: RunRecord) -> RunRecord:
@@ -252,6 +262,17 @@ class DurableStore(MemoryStore):
             self._exec(
                 "INSERT OR REPLACE INTO nbruns_rolled_back VALUES (?, ?)", (run_id, run.thread_id)
             )
+
+    def keep_rolled_back(self, final: RunRecord) -> list[str]:
+        body = _dumps(final)
+        dropped = super().keep_rolled_back(final)
+        self._exec(
+            "INSERT OR REPLACE INTO nbruns_rolled_back_runs VALUES (?, ?, ?)",
+            (final.run_id, final.thread_id, body),
+        )
+        for run_id in dropped:
+            self._exec("DELETE FROM nbruns_rolled_back_runs WHERE run_id = ?", (run_id,))
+        return dropped
 
     def record(
         self, kind: str, thread_id: str, run_id: str | None, *, at: float, **detail: Any

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,9 +90,12 @@ def build_app(
     return app
 
 
-def make_server(config: uvicorn.Config, *, engine: Engine) -> uvicorn.Server:
-    """A uvicorn server for `config` whose exit first interrupts `engine`'s runs."""
-    return _server_class()(config, engine=engine)
+def make_server(
+    config: uvicorn.Config, *, engine: Engine, on_started: Callable[[str], None] | None = None
+) -> uvicorn.Server:
+    """A uvicorn server for `config` whose exit first interrupts `engine`'s runs.
+    `on_started` is called with the URL it answers on, once its socket is bound."""
+    return _server_class()(config, engine=engine, on_started=on_started)
 
 
 @functools.cache
@@ -102,10 +106,26 @@ def _server_class() -> Callable[..., uvicorn.Server]:
         """uvicorn waits for open connections before the app's shutdown step; a client
         waiting on a run would hold it open for ever. So interrupt the runs first."""
 
-        def __init__(self, config: uvicorn.Config, *, engine: Engine) -> None:
+        def __init__(
+            self,
+            config: uvicorn.Config,
+            *,
+            engine: Engine,
+            on_started: Callable[[str], None] | None,
+        ) -> None:
             super().__init__(config)
             self._executor = engine.executor
             self._closing: asyncio.Task[None] | None = None
+            self._on_started = on_started
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and self._on_started is not None:
+                # the bound socket's port: the real one when the config asked for 0
+                port = self.servers[0].sockets[0].getsockname()[1]
+                host = self.config.host
+                host = f"[{host}]" if ":" in host else host
+                self._on_started(f"http://{host}:{port}")
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             if self._closing is None:

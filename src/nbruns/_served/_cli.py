@@ -7,8 +7,11 @@ import gc
 from collections.abc import Sequence
 
 from ._app import DEFAULT_MAX_BODY_BYTES, build_app, load_config, make_server
+from ._banner import banner_lines, config_notes, log_banner, show_nbruns_log
 
-__all__ = ["main"]
+__all__ = ["LOG_LEVELS", "main"]
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -34,10 +37,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="let browser pages from ORIGIN (e.g. https://chat.example.com; '*' for any) call "
         "the API; loopback pages (http://localhost:*) always may (repeatable)",
     )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=LOG_LEVELS,
+        help="what nbruns prints to stderr: at info its start-up banner and failing runs "
+        "(with their tracebacks; those are errors), at debug more (default info); "
+        "uvicorn's own log stays at warning unless this is stricter",
+    )
     args = parser.parse_args(argv)
 
     import uvicorn
 
+    show_nbruns_log(args.log_level)
     project = load_config(args.config) if args.config else None
     app = build_app(
         {},
@@ -48,9 +60,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         project=project,
         cors_origins=args.cors_origin,
     )
+    engine = app.state.engine
+    config_path = project.path if project is not None else None
+    sources, auth_path = config_notes(config_path) if config_path else ({}, None)
+
+    def started(url: str) -> None:  # the graphs are registered by now (the lifespan ran)
+        graph_ids = engine.executor.graphs.ids()
+        log_banner(
+            banner_lines(
+                url,
+                engine.options,
+                graph_ids,
+                sources=sources,
+                config_path=config_path,
+                auth_path=auth_path,
+            )
+        )
+
+    uvicorn_level = args.log_level if LOG_LEVELS.index(args.log_level) > 1 else "warning"
     server = make_server(
-        uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="on"),
-        engine=app.state.engine,
+        uvicorn.Config(app, host=args.host, port=args.port, log_level=uvicorn_level, lifespan="on"),
+        engine=engine,
+        on_started=started,
     )
     # Everything loaded so far (modules, graphs, the app) lives as long as the process.
     # Freezing it keeps the collector's full passes to what requests allocate: 15-30%

@@ -1,11 +1,12 @@
 """What the views read: runs, timeline events and checkpoints, through any SDK client.
 
-Every function here takes a `langgraph_sdk` async client and uses only what it
-offers, so the views work against nbruns in this process, `nbruns serve`, or
-any LangGraph API server. nbruns answers `GET /nbruns/runs` and
-`GET /nbruns/timeline`; other servers answer 404, and then runs come from
-`threads.search` + `runs.list` and the timeline is derived from the runs
-(`created` at `created_at`, `finished` at `updated_at`), with nothing invented.
+Every function here takes a `langgraph_sdk` async client (or `_sync`'s adapter
+of the sync one) and uses only what it offers, so the views work against
+nbruns in this process, `nbruns serve`, or any LangGraph API server. nbruns
+answers `GET /nbruns/runs` and `GET /nbruns/timeline`; other servers answer
+404, and then runs come from `threads.search` + `runs.list` and the timeline
+is derived from the runs (`created` at `created_at`, `finished` at
+`updated_at`), with nothing invented.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
+from ._sync import origin_client
+
 __all__ = [
     "TERMINAL_STATUSES",
     "derived_events",
@@ -28,11 +31,20 @@ __all__ = [
     "parse_time",
 ]
 
-TERMINAL_STATUSES = frozenset({"success", "error", "timeout", "interrupted"})
+# rolled_back: nbruns lists rolled-back runs in /nbruns/runs, and they have ended too
+TERMINAL_STATUSES = frozenset({"success", "error", "timeout", "interrupted", "rolled_back"})
 _PAGE = 100
 _NO_THREAD = "00000000-0000-0000-0000-000000000000"
 # client -> whether its server has nbruns's /nbruns/* endpoints, once a request showed it
-_HAS_NBRUNS: weakref.WeakKeyDictionary[LangGraphClient, bool] = weakref.WeakKeyDictionary()
+_HAS_NBRUNS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _knows_nbruns(client: LangGraphClient) -> bool | None:
+    return _HAS_NBRUNS.get(origin_client(client))
+
+
+def _learn_nbruns(client: LangGraphClient, has: bool) -> None:
+    _HAS_NBRUNS[origin_client(client)] = has
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -66,11 +78,11 @@ async def _nbruns_get(
 
 
 async def _has_nbruns(client: LangGraphClient) -> bool:
-    known = _HAS_NBRUNS.get(client)
+    known = _knows_nbruns(client)
     if known is None:
         # nbruns answers [] for a thread it does not know; other servers 404 on the path
         known = await _nbruns_get(client, "/nbruns/runs", _NO_THREAD) is not None
-        _HAS_NBRUNS[client] = known
+        _learn_nbruns(client, known)
     return known
 
 
@@ -107,18 +119,19 @@ async def fetch_runs(
 ) -> list[dict[str, Any]]:
     """The runs (wire dicts) of `thread_ids` (None: every thread), oldest first.
 
-    On nbruns each run carries `started_at`, `ended_at`, `superseded_by` and
-    `cancel_reason`; other servers' runs carry whatever they carry.
+    On nbruns each run carries `started_at`, `ended_at`, `superseded_by`,
+    `cancel_reason` and `error`, and rolled-back runs are listed (status
+    `rolled_back`); other servers' runs carry whatever they carry.
     """
     runs: list[dict[str, Any]] = []
-    if _HAS_NBRUNS.get(client) is not False:
+    if _knows_nbruns(client) is not False:
         for thread_id in [None] if thread_ids is None else thread_ids:
             got = await _nbruns_get(client, "/nbruns/runs", thread_id)
-            _HAS_NBRUNS[client] = got is not None  # it never 404s on nbruns
+            _learn_nbruns(client, got is not None)  # it never 404s on nbruns
             if got is None:
                 break
             runs.extend(got)
-    if _HAS_NBRUNS.get(client) is False:
+    if _knows_nbruns(client) is False:
         runs = await _standard_runs(client, thread_ids)
     return sorted(runs, key=_created_key)
 

@@ -7,6 +7,7 @@ hash of the picture, so two pictures on one page never share ids by accident.
 
 from __future__ import annotations
 
+import functools
 from html import escape
 from typing import Any
 
@@ -44,17 +45,27 @@ DEFS = (
 
 def num(x: float) -> str:
     """A coordinate with at most one decimal: 12, 12.5."""
-    x = round(x, 1)
-    return str(int(x)) if x == int(x) else f"{x:.1f}"
+    text = f"{x:.1f}"
+    if text.endswith(".0"):
+        text = text[:-2]
+    return "0" if text == "-0" else text
+
+
+@functools.cache
+def _attribute(key: str) -> str:
+    return key.rstrip("_").replace("_", "-")
 
 
 def start_tag(tag: str, **attrs: Any) -> str:
     """A start tag's text without `<`/`>`: `class_` -> class, `stroke_width` -> stroke-width."""
     pairs = [tag]
     for key, value in attrs.items():
-        if value is not None:  # None leaves the attribute out
-            shown = num(value) if isinstance(value, float) else str(value)
-            pairs.append(f'{key.rstrip("_").replace("_", "-")}="{escape(shown)}"')
+        if value is None:  # None leaves the attribute out
+            continue
+        if isinstance(value, float):  # numbers need no escaping (most attributes)
+            pairs.append(f'{_attribute(key)}="{num(value)}"')
+        else:
+            pairs.append(f'{_attribute(key)}="{escape(str(value))}"')
     return " ".join(pairs)
 
 

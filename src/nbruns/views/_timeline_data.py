@@ -1,9 +1,10 @@
 """Runs and timeline events on one clock, ready to draw (the timeline picture's model).
 
-Times become seconds since the first moment in the data. Runs the API no
-longer has (rolled back) are rebuilt from their `created`, `started` and
-`rolled_back` events; nothing else is made up: a run whose start is unknown
-(servers without nbruns' fields) is drawn from created_at.
+Times become seconds since the first moment in the data. Rolled-back runs
+come as run dicts with status `rolled_back` (nbruns lists them) or are rebuilt
+from their `created`, `started` and `rolled_back` events; either way each is
+one bar. Nothing else is made up: a run whose start is unknown (servers
+without nbruns' fields) is drawn from created_at.
 """
 
 from __future__ import annotations
@@ -15,7 +16,29 @@ from typing import Any
 
 from ._read import parse_time
 
-__all__ = ["Bar", "TimelineData"]
+__all__ = ["Bar", "Hold", "TimelineData", "error_summary"]
+
+
+@dataclass
+class Hold:
+    """A stop of a run at a step boundary: from `at` until `released` (None: still held)."""
+
+    at: float
+    hold_id: str
+    after: list[str]
+    before: list[str]
+    released: float | None = None
+
+    def describe(self) -> str:
+        """'held before tools (hold 1a2b3c4d)' or 'held after agent (...)'."""
+        where = (
+            f"before {', '.join(self.before)}"
+            if self.before
+            else f"after {', '.join(self.after)}"
+            if self.after
+            else "at a step boundary"
+        )
+        return f"held {where} (hold {self.hold_id[:8]})"
 
 
 @dataclass
@@ -33,7 +56,11 @@ class Bar:
     action: str | None = None
     reason: str | None = None
     start_known: bool = False  # True when "no start" means it never started
-    steps: list[tuple[float, str]] = field(default_factory=list)
+    steps: list[tuple[float, list[str]]] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    held_now: Hold | None = None  # the run's `held` field: held at this moment
+    error: str | None = None  # "ValueError: node exploded"
+    error_type: str | None = None
     end: float = 0.0  # `ended`, or "now" for a run still going
     row: int = 0  # its row within its thread's lane
 
@@ -45,6 +72,31 @@ class Bar:
     @property
     def never_started(self) -> bool:
         return self.started is None and (self.start_known or self.status == "pending")
+
+
+def error_summary(error: Any) -> tuple[str | None, str | None]:
+    """(type, "Type: first line of the message") of a run's `error` field, or (None, None).
+
+    Without a message, the traceback's last line says what went wrong.
+    """
+    if not isinstance(error, Mapping):
+        return None, None
+    kind = str(error.get("error") or "") or None
+    message = str(error.get("message") or "").strip()
+    if not message:
+        lines = [s for s in str(error.get("traceback") or "").splitlines() if s.strip()]
+        message = lines[-1].strip() if lines else ""
+    message = message.splitlines()[0] if message else ""
+    if kind and message.startswith(f"{kind}:"):  # the traceback's line names it already
+        message = message[len(kind) + 1 :].strip()
+    if len(message) > 200:
+        message = message[:199] + "…"
+    text = ": ".join(p for p in (kind, message) if p)
+    return kind, text or None
+
+
+def _names(value: Any) -> list[str]:
+    return [str(n) for n in value] if isinstance(value, list | tuple) else []
 
 
 class TimelineData:
@@ -61,22 +113,11 @@ class TimelineData:
         moments += [parse_time(e.get("at")) for e in events]
         known = [m for m in moments if m is not None]
         self.t0 = min(known) if known else datetime(1970, 1, 1, tzinfo=UTC)
+        self._seconds: dict[str, float | None] = {}
         self.runs: dict[str, Bar] = {}
         self.rejected: list[tuple[str, float, str | None]] = []  # (thread, at, strategy)
         for run in runs:
-            created, started = self.t(run.get("created_at")), self.t(run.get("started_at"))
-            self.runs[run["run_id"]] = Bar(
-                run["run_id"],
-                str(run.get("thread_id")),
-                str(run.get("status")),
-                run.get("multitask_strategy"),
-                created if created is not None else started or 0.0,
-                started,
-                self.t(run.get("ended_at")),
-                run.get("superseded_by"),
-                reason=run.get("cancel_reason"),
-                start_known="started_at" in run,
-            )
+            self._add_run(run)
         for e in sorted(events, key=lambda e: (self.t(e.get("at")) or 0.0, e.get("seq") or 0)):
             self._apply(e)
         latest = max((self.t(m) or 0.0 for m in known), default=0.0)
@@ -85,8 +126,38 @@ class TimelineData:
             bar.end = bar.ended if bar.ended is not None else max(self.now, bar.begin)
 
     def t(self, value: Any) -> float | None:
+        """Seconds since the picture's first moment (None for no time)."""
+        if isinstance(value, str) and value in self._seconds:
+            return self._seconds[value]  # the same stamps come back often: parse each once
         moment = parse_time(value)
-        return None if moment is None else (moment - self.t0).total_seconds()
+        seconds = None if moment is None else (moment - self.t0).total_seconds()
+        if isinstance(value, str):
+            self._seconds[value] = seconds
+        return seconds
+
+    def _add_run(self, run: Mapping[str, Any]) -> None:
+        created, started = self.t(run.get("created_at")), self.t(run.get("started_at"))
+        bar = self.runs[run["run_id"]] = Bar(
+            run["run_id"],
+            str(run.get("thread_id")),
+            str(run.get("status")),
+            run.get("multitask_strategy"),
+            created if created is not None else started or 0.0,
+            started,
+            self.t(run.get("ended_at")),
+            run.get("superseded_by"),
+            reason=run.get("cancel_reason"),
+            start_known="started_at" in run,
+        )
+        bar.error_type, bar.error = error_summary(run.get("error"))
+        held = run.get("held")
+        if isinstance(held, Mapping):
+            bar.held_now = Hold(
+                self.t(held.get("since")) or 0.0,
+                str(held.get("hold_id") or ""),
+                _names(held.get("after")),
+                _names(held.get("before")),
+            )
 
     def _apply(self, e: Mapping[str, Any]) -> None:
         kind, run_id, at = e.get("kind"), e.get("run_id"), self.t(e.get("at")) or 0.0
@@ -106,14 +177,24 @@ class TimelineData:
         elif kind == "started" and bar.started is None:
             bar.started = at
         elif kind == "step":
-            bar.steps.append((at, ", ".join(map(str, e.get("nodes") or ()))))
+            bar.steps.append((at, _names(e.get("nodes"))))
         elif kind in ("superseded", "cancelled"):
             bar.superseded_by = bar.superseded_by or e.get("by")
             bar.action, bar.reason = e.get("action"), bar.reason or e.get("reason")
         elif kind == "finished" and bar.ended is None:
             bar.ended = at
         elif kind == "rolled_back":
-            bar.status, bar.ended = "rolled_back", at
+            bar.status = "rolled_back"
+            bar.ended = bar.ended if bar.ended is not None else at
+        elif kind == "held":
+            hold_id = str(e.get("hold_id") or "")
+            after, before = _names(e.get("after")), _names(e.get("before"))
+            bar.holds.append(Hold(at, hold_id, after, before))
+        elif kind == "released":
+            for hold in reversed(bar.holds):
+                if hold.released is None and hold.hold_id == str(e.get("hold_id") or ""):
+                    hold.released = at
+                    break
 
     def bars(self) -> list[Bar]:
         """The runs to draw, by creation time."""

@@ -1,7 +1,9 @@
 """pandas DataFrames of runs, lifecycle events, messages and checkpoints.
 
-Each `async def` takes a `langgraph_sdk` async client first and reads only
-through it, so the frames work against any LangGraph API server. nbruns adds
+Each view takes a `langgraph_sdk` client first, async (`nbruns.get_client()`:
+the view returns a coroutine to await) or sync (`nbruns.get_sync_client()`:
+it returns the frame), and reads only through it, so the frames work against
+any LangGraph API server. nbruns adds
 `GET /nbruns/runs` and `GET /nbruns/timeline`; elsewhere the columns those
 provide (`started_at`, `ended_at`, `superseded_by`, ...) stay empty (NaT or
 None) and the timeline holds only what runs prove. pandas is imported on first
@@ -11,13 +13,14 @@ empty frame with those columns.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from langgraph_sdk.client import LangGraphClient
 
+from ._message_text import call_text, content_text, field, messages_of
 from ._read import fetch_events, fetch_history, fetch_runs
+from ._sync import accepts_sync_client
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +54,8 @@ RUN_COLUMNS = (
     "cancel_reason",
     "cancel_source",
     "superseded_by",
+    "error",
+    "traceback",
 )
 TIMELINE_COLUMNS = (
     "seq",
@@ -116,9 +121,21 @@ def _utc(frame: pd.DataFrame, *columns: str) -> None:
 # -- runs ---------------------------------------------------------------------
 
 
+def _error_columns(run: Mapping[str, Any]) -> dict[str, Any]:
+    """`error` ("ValueError: node exploded") and `traceback` of nbruns' run `error` field."""
+    found = run.get("error")
+    if isinstance(found, str):
+        return {"error": found or None, "traceback": None}
+    if not isinstance(found, Mapping):
+        return {"error": None, "traceback": None}
+    kind, message = found.get("error"), found.get("message")
+    error = ": ".join(str(p) for p in (kind, message) if p not in (None, "")) or None
+    return {"error": error, "traceback": found.get("traceback") or None}
+
+
 def runs_to_frame(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """The runs frame of run dicts as the API sends them (see `runs_frame`)."""
-    frame = _frame(runs, RUN_COLUMNS)
+    frame = _frame([{**r, **_error_columns(r)} for r in runs], RUN_COLUMNS)
     _utc(frame, "created_at", "started_at", "ended_at")
     frame["queue_wait"] = frame["started_at"] - frame["created_at"]
     frame["duration"] = frame["ended_at"] - frame["started_at"]
@@ -126,18 +143,23 @@ def runs_to_frame(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+@accepts_sync_client
 async def runs_frame(client: LangGraphClient, thread_id: str | None = None) -> pd.DataFrame:
     """One row per run of `thread_id` (default: every thread), oldest first.
 
+    `client`: async (await the result) or sync (the frame comes back directly).
     Columns: thread_id, run_id, assistant_id, multitask_strategy (the strategy
     the run was created with), status, created_at, started_at, ended_at
     (UTC timestamps), queue_wait (started_at - created_at), duration
     (ended_at - started_at), cancel_reason, cancel_source (why it was stopped:
     superseded, client, shutdown, run_timeout or crashed), superseded_by (the
-    run that interrupted or rolled it back). Runs deleted by a rollback are not here;
-    `timeline_frame` shows them as `rolled_back`. On servers other than nbruns
-    started_at, ended_at, queue_wait, duration, cancel_reason, cancel_source and
-    superseded_by are empty unless the server sends them.
+    run that interrupted or rolled it back), error ("ValueError: node
+    exploded" for a run that failed) and traceback (its full text). On nbruns,
+    runs deleted by a rollback are here with status `rolled_back` (the SDK's
+    own endpoints no longer find them). On servers other than nbruns
+    started_at, ended_at, queue_wait, duration, cancel_reason, cancel_source,
+    superseded_by, error and traceback are empty unless the server sends them,
+    and rolled-back runs are absent.
     """
     return runs_to_frame(await fetch_runs(client, None if thread_id is None else [thread_id]))
 
@@ -164,9 +186,11 @@ def timeline_to_frame(events: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+@accepts_sync_client
 async def timeline_frame(client: LangGraphClient, thread_id: str | None = None) -> pd.DataFrame:
     """One row per lifecycle event of `thread_id` (default: every thread), in order.
 
+    `client`: async (await the result) or sync (the frame comes back directly).
     Columns: seq, at (UTC), thread_id, run_id, kind, status, strategy, action,
     by, reason, nodes, after_seconds, as_node, detail (any other keys). Kinds:
     `created` (strategy, after_seconds), `started`, `step` (nodes: tuple of
@@ -183,76 +207,29 @@ async def timeline_frame(client: LangGraphClient, thread_id: str | None = None) 
 # -- messages -----------------------------------------------------------------
 
 
-def _field(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
-
-
-def _call(name: Any, args: Any) -> str:
-    if isinstance(args, str):
-        try:
-            args = json.loads(args)
-        except ValueError:
-            return f"{name}({args})"
-    if isinstance(args, Mapping):
-        inner = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items())
-    else:
-        inner = "" if args is None else json.dumps(args, ensure_ascii=False)
-    return f"{name}({inner})"
-
-
-def _text(content: Any) -> str:
-    """Message content as text: list content flattened, tool_use blocks as calls."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if not isinstance(content, list):
-        return str(content)
-    parts = []
-    for block in content:
-        kind = _field(block, "type") if not isinstance(block, str) else "text"
-        if isinstance(block, str):
-            parts.append(block)
-        elif kind == "text":
-            parts.append(str(_field(block, "text") or ""))
-        elif kind == "tool_use":
-            parts.append("tool_use:" + _call(_field(block, "name"), _field(block, "input")))
-        else:
-            parts.append(f"[{kind}]")
-    return "\n".join(p for p in parts if p)
-
-
-def _messages_of(state_or_values: Any) -> list[Any]:
-    found = state_or_values
-    if isinstance(found, Mapping) and "values" in found:
-        found = found["values"]
-    if isinstance(found, Mapping):
-        found = found.get("messages")
-    return list(found) if isinstance(found, list | tuple) else []
-
-
 def messages_frame(
     state_or_values: Any, *, run_ids: Mapping[str, str | None] | None = None
 ) -> pd.DataFrame:
     """One row per message of a thread state (`threads.get_state`), its `values`, or a list.
 
     Columns: position (0-based), type (human, ai, tool, ...), name, content
-    (text; list content flattened, `tool_use` blocks as `tool_use:name(args)`),
-    tool_calls (list of "name(args)"), tool_call_id, id, run_id (from
+    (text; list content flattened, `tool_use` blocks as `tool_use:name(args)`
+    unless they repeat one of the message's tool_calls), tool_calls (list of
+    "name(args)"), tool_call_id, id, run_id (from
     `run_ids`, message id -> run id; `messages_frame_for` computes it).
     """
     rows = []
-    for position, m in enumerate(_messages_of(state_or_values)):
-        calls = _field(m, "tool_calls") or []
-        message_id = _field(m, "id")
+    for position, m in enumerate(messages_of(state_or_values)):
+        calls = field(m, "tool_calls") or []
+        message_id = field(m, "id")
         rows.append(
             {
                 "position": position,
-                "type": _field(m, "type") or _field(m, "role"),
-                "name": _field(m, "name"),
-                "content": _text(_field(m, "content")),
-                "tool_calls": [_call(_field(c, "name"), _field(c, "args")) for c in calls],
-                "tool_call_id": _field(m, "tool_call_id"),
+                "type": field(m, "type") or field(m, "role"),
+                "name": field(m, "name"),
+                "content": content_text(field(m, "content"), calls),
+                "tool_calls": [call_text(field(c, "name"), field(c, "args")) for c in calls],
+                "tool_call_id": field(m, "tool_call_id"),
                 "id": message_id,
                 "run_id": (run_ids or {}).get(message_id) if message_id is not None else None,
             }
@@ -271,22 +248,24 @@ def first_runs(history: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for state in reversed(history):
         run_id = (state.get("metadata") or {}).get("run_id")
-        for m in _messages_of(state):
-            message_id = _field(m, "id")
+        for m in messages_of(state):
+            message_id = field(m, "id")
             if message_id is not None and message_id not in found:
                 found[message_id] = run_id
     if history and history[-1].get("parent_checkpoint_id"):
-        for m in _messages_of(history[-1]):
-            if _field(m, "id") is not None:
-                found[_field(m, "id")] = None
+        for m in messages_of(history[-1]):
+            if field(m, "id") is not None:
+                found[field(m, "id")] = None
     return found
 
 
+@accepts_sync_client
 async def messages_frame_for(
     client: LangGraphClient, thread_id: str, *, limit: int = 200
 ) -> pd.DataFrame:
     """`messages_frame` of a thread's current state, with run_id from its history.
 
+    `client`: async (await the result) or sync (the frame comes back directly).
     Walks up to `limit` checkpoints of `threads.get_history`; each message's
     run_id is the `metadata.run_id` of the first checkpoint that holds it.
     """
@@ -299,9 +278,11 @@ async def messages_frame_for(
 # -- history ------------------------------------------------------------------
 
 
+@accepts_sync_client
 async def history_frame(client: LangGraphClient, thread_id: str, limit: int = 100) -> pd.DataFrame:
     """One row per checkpoint of a thread (up to `limit` newest), oldest first.
 
+    `client`: async (await the result) or sync (the frame comes back directly).
     Columns: step, source (input, loop, update, fork), run_id (of the run that
     wrote it; None for `threads.update_state`), next (tuple of node names),
     n_messages (empty if the state has no `messages`), created_at (UTC),

@@ -1,165 +1,135 @@
-"""A double-texting playground for notebooks (ipywidgets), driven through the SDK client.
+"""A double-texting playground for notebooks (ipywidgets), for any graph, driven through the SDK.
 
-`Playground(client)` shows a thread picker, a message box, the four
-multitask strategies, a sleep slider and a Send button; pressing Send while a
-run is going double-texts. Below it, the live timeline, the runs of its
-threads and the current thread's messages. It holds no run logic: every view
-is re-read through the client, so it works against any LangGraph API server.
+`Playground(client, graph="mine", input=...)` shows a thread picker, a message
+box, the strategies the server offers, a hold control, and Send. Below: the
+status line (what the last send did, in words), the live answer as tokens
+stream, the timeline (this thread only, zoom to thread or recent), the runs,
+one run inspected, and the thread's messages. It holds no run logic: every view
+is re-read through the client, so it works against any LangGraph API server
+(holds, and the words about superseded runs, need nbruns).
 
-Jupyter calls widget handlers synchronously and never awaits them, so the
-handlers schedule coroutines on the kernel's running loop and keep a reference
-to each task. One refresh task re-renders at most ~10 times a second while the
-playground's threads have pending or running runs, then renders once more and
-ends. Background code never prints: outcomes and errors go to `status`.
+The widgets are made in `_playground_controls`, the background tasks live in
+`_playground_tasks`, holds in `_playground_holding`; the words of the status
+line come from `_playground_words`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any
 
 import httpx
-import ipywidgets as w
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.schema import MultitaskStrategy
 
-from ._read import fetch_events, fetch_runs
-from ._timeline import render_timeline
-from .frames import messages_frame_for, runs_to_frame
+from ._playground_boundaries import HoldSpec, boundary_options, graph_nodes, parse_hold
+from ._playground_controls import Controls
+from ._playground_display import Display
+from ._playground_holding import HoldControl
+from ._playground_input import InputBuilder, InputProblem, InputSpec
+from ._playground_setup import STRATEGIES, input_schema, server_strategies
+from ._playground_timeline import timeline_svg
+from ._playground_tokens import LiveAnswer
+from ._playground_words import http_detail, rejected_words, sent_words, short
+from ._read import fetch_runs
 
 __all__ = ["STRATEGIES", "Playground"]
 
-STRATEGIES: tuple[str, ...] = get_args(MultitaskStrategy)
-_INTERVAL = 0.1  # seconds between live renders: at most ~10 a second
 _INFLIGHT = frozenset({"pending", "running"})
+_STREAM_MODES = ["values", "messages-tuple"]
+_ENDED_WAIT = 2.0  # seconds, at most, for a superseded run's end time to be recorded
+_POLL = 0.005
+_JOIN_SLICE = 0.5  # seconds: wait_idle re-checks for held runs this often
+_FOLLOWER = "nbruns-playground-"  # names of tasks wait_idle does not wait for first
 
 
-def _short(value: Any) -> str:
-    return value[:8] if isinstance(value, str) else ""
-
-
-def _detail(exc: httpx.HTTPStatusError) -> str:
-    try:
-        body = exc.response.json()
-    except ValueError:
-        return exc.response.text
-    return str(body.get("detail", body)) if isinstance(body, dict) else str(body)
-
-
-_TABLE_CSS = (
-    "<style>.nbruns-table table{border-collapse:collapse;font-size:12px}"
-    ".nbruns-table th,.nbruns-table td{padding:2px 10px;text-align:left;vertical-align:top}"
-    ".nbruns-table tr:nth-child(even){background:#f5f5f5}</style>"
-)
-
-
-def _table(title: str, view: Any) -> str:
-    if view is None or view.empty:
-        return f"<p><b>{title}</b>: none yet</p>"
-    body = str(view.to_html(index=False, na_rep="", border=0))
-    head = f'<div class="nbruns-table" style="overflow-x:auto"><p><b>{title}</b></p>'
-    return f"{_TABLE_CSS}{head}{body}</div>"
-
-
-def _runs_view(frame: Any) -> Any:
-    """The runs frame, made short for a table: ids cut to 8 characters, times in seconds."""
-    return frame.assign(
-        thread=frame["thread_id"].map(_short),
-        run=frame["run_id"].map(_short),
-        strategy=frame["multitask_strategy"],
-        created=frame["created_at"].dt.strftime("%H:%M:%S.%f").str[:-3],
-        **{
-            "queue wait (s)": frame["queue_wait"].dt.total_seconds().round(3),
-            "duration (s)": frame["duration"].dt.total_seconds().round(3),
-            "superseded by": frame["superseded_by"].map(_short),
-        },
-    )[
-        [
-            "thread",
-            "run",
-            "strategy",
-            "status",
-            "created",
-            "queue wait (s)",
-            "duration (s)",
-            "superseded by",
-        ]
-    ]
-
-
-def _messages_view(frame: Any, clip: int = 120) -> Any:
-    return frame.assign(
-        content=frame["content"].map(lambda s: s if len(s) <= clip else s[: clip - 1] + "…"),
-        **{"tool calls": frame["tool_calls"].map(", ".join)},
-        run=frame["run_id"].map(_short),
-    )[["position", "type", "content", "tool calls", "run"]]
-
-
-class Playground:
+class Playground(Controls, HoldControl, Display):
     """Send messages to one graph with a chosen multitask strategy, and watch what happens.
 
-    `client` defaults to `nbruns.get_client()`. Drive it from the widgets, or
-    from code: `await pg.send(...)`, `await pg.refresh()`, `await pg.wait_idle()`.
-    Display it by leaving it as the last expression of a cell (or `pg.widget`).
+    `client` defaults to `nbruns.get_client()`; `graph` is a graph id (or assistant);
+    `input` is None (built from the text: `{"messages": [...]}` when the graph
+    has messages, else its one string key), a dict (the text appended to its
+    `messages`), or `input(text) -> dict`. Drive it from the widgets or from
+    code: `await pg.send(text, strategy, hold=True)`, `await pg.release()`,
+    `await pg.refresh()`, `await pg.wait_idle()`. Display it by leaving it as
+    the last expression of a cell (or `pg.widget`).
     """
 
     def __init__(
-        self, client: LangGraphClient | None = None, *, graph: str = "agent", width: int = 720
+        self,
+        client: LangGraphClient | None = None,
+        *,
+        graph: str = "agent",
+        input: InputSpec = None,  # the name runs.create uses
+        width: int = 720,
     ) -> None:
         if client is None:  # the public default: an SDK client on this process's server
             from .._inprocess._server import get_client
 
             client = get_client()
+        Controls.__init__(self, STRATEGIES)
+        HoldControl.__init__(self)  # and, along the bases, Display and BackgroundTasks
         self.client, self.graph, self.width = client, graph, width
-        self.threads: list[str] = []
+        self.widget = self.box
+        self.builder = InputBuilder(input, None, graph=f"graph {graph!r}")
+        self.threads: list[str] = []  # the threads in view, oldest first
+        self.thread_names: dict[str, str] = {}
         self.runs: list[dict[str, Any]] = []  # every run this playground created, in order
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._live: asyncio.Task[Any] | None = None
-        self._kicked = False
+        self.answer: LiveAnswer | None = None  # the latest run's live answer
+        self._setup: asyncio.Task[None] | None = None
         self._thread_lock = asyncio.Lock()
-        try:
-            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop = None
+        self._wire()
+        self._show(timeline_svg([], [], now=None, width=width, threads=[], current=None,
+                                only_current=False, zoom="all", labels={}), "", None)  # fmt: skip
+        if self._loop is not None:
+            self._setup = self._spawn(self._set_up())
 
-        self.thread_picker = w.Dropdown(options=[], description="thread")
-        self.new_thread_button = w.Button(description="New thread", icon="plus")
-        self.message = w.Text(value="whats the weather in sf?", description="message")
-        self.strategy = w.ToggleButtons(options=STRATEGIES, value="enqueue", description="strategy")
-        self.sleep = w.FloatSlider(value=3.0, min=0.0, max=10.0, step=0.5, description="sleep (s)")
-        self.send_button = w.Button(description="Send", button_style="primary", icon="paper-plane")
-        self.status = w.Label(value="")
-        self.timeline_html = w.HTML(layout=w.Layout(width="100%"))
-        self.runs_html = w.HTML()
-        self.messages_html = w.HTML()
-        self.widget = w.VBox(
-            [
-                w.HBox([self.thread_picker, self.new_thread_button]),
-                w.HBox([self.message, self.send_button]),
-                self.strategy,
-                self.sleep,
-                self.status,
-                self.timeline_html,
-                self.runs_html,
-                self.messages_html,
-            ]
-        )
-        self.send_button.on_click(lambda _: self._on_loop(lambda: self._spawn(self.send())))
-        self.new_thread_button.on_click(
-            lambda _: self._on_loop(lambda: self._spawn(self.new_thread()))
-        )
+    def _wire(self) -> None:
+        def click(button: Any, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+            button.on_click(lambda _: self._on_loop(lambda: self._spawn(make())))
+
+        click(self.send_button, self.send)
+        click(self.new_thread_button, self.new_thread)
+        click(self.release_button, self.release)
+        click(self.clear_button, self.clear)
+        for button, zoom in (
+            (self.fit_thread_button, "thread"),
+            (self.fit_recent_button, "recent"),
+            (self.fit_all_button, "all"),
+        ):
+            button.on_click(lambda _, z=zoom: self._on_loop(lambda: self.zoom_to(z)))
         self.thread_picker.observe(lambda _: self._on_loop(self._kick), names="value")
-        self._show(render_timeline([], [], now=None, width=width), [], None)
+        self.this_thread_only.observe(lambda _: self._on_loop(self._kick), names="value")
+        self.inspect_picker.observe(self._on_inspect_pick, names="value")
+
+    async def ready(self) -> None:
+        """Wait until the graph's input schema, nodes and the server's strategies are read."""
+        if self._setup is None:
+            self._setup = self._spawn(self._set_up())
+        await asyncio.shield(self._setup)
+
+    async def _set_up(self) -> None:
+        schema = await input_schema(self.client, self.graph)
+        self.builder = InputBuilder(self.builder.spec, schema, graph=f"graph {self.graph!r}")
+        self.sleep.layout.display = None if self.builder.has_sleep else "none"
+        self.hold_at.options = boundary_options(await graph_nodes(self.client, self.graph))
+        strategies = await server_strategies(self.client)
+        if strategies != tuple(self.strategy.options):
+            chosen = self.strategy.value
+            self.strategy.options = strategies
+            self.strategy.value = chosen if chosen in strategies else strategies[0]
 
     # -- what the buttons do ------------------------------------------------
 
     async def new_thread(self) -> str:
-        """Create a thread, add it to the picker and select it; return its id."""
-        thread_id: str = (await self.client.threads.create())["thread_id"]
+        """Create a thread named "thread N", add it to the picker and select it; return its id."""
+        name = f"thread {len(self.thread_names) + 1}"
+        thread = await self.client.threads.create(metadata={"name": name})
+        thread_id: str = thread["thread_id"]
         self.threads.append(thread_id)
-        self.thread_picker.options = [(f"{i + 1}: {t[:8]}", t) for i, t in enumerate(self.threads)]
+        self.thread_names[thread_id] = name
+        self.thread_picker.options = [(self.thread_names[t], t) for t in self.threads]
         self.thread_picker.value = thread_id
         self._kick()
         return thread_id
@@ -169,140 +139,150 @@ class Playground:
         text: str | None = None,
         strategy: str | None = None,
         sleep: float | None = None,
+        *,
+        hold: HoldSpec = None,
     ) -> dict[str, Any] | None:
-        """Start a run on the selected thread (a new one if none); None if it was rejected.
+        """Start a run on the selected thread (a new one if none); None if none was started.
 
-        Defaults come from the widgets. A 409 (strategy "reject" on a busy
-        thread) is shown in `status`; any other error is raised.
+        Defaults come from the widgets. `hold`: True (before its first step),
+        "before:<node>" or "after:<node>" arms a hold for this run (nbruns
+        only); None takes the hold control's setting, False holds nothing. A
+        409 (strategy "reject" on a busy thread), an empty message or an input
+        that cannot be built is said in `status`; other errors are raised.
         """
+        await self.ready()
         text = self.message.value if text is None else text
         strategy = strategy or self.strategy.value
         sleep = self.sleep.value if sleep is None else sleep
+        if hold is None:
+            hold = self.hold_at.value if self.hold.value else False
+        boundary = parse_hold(hold)
+        try:
+            payload = self.builder.build(text, sleep=sleep)
+        except InputProblem as exc:
+            self.say(str(exc))
+            return None
         async with self._thread_lock:
             thread_id = self.thread_picker.value or await self.new_thread()
-        payload: dict[str, Any] = {"messages": [{"role": "human", "content": text}]}
-        if sleep:
-            payload["sleep"] = float(sleep)
+        hold_id = await self._arm(thread_id, boundary) if boundary else None
+        if boundary and hold_id is None:
+            return None  # the hold could not be armed: status says why, nothing sent
         try:
             run = await self.client.runs.create(
                 thread_id,
                 self.graph,
                 input=payload,
                 multitask_strategy=strategy,  # type: ignore[arg-type]
+                stream_mode=_STREAM_MODES,  # type: ignore[arg-type]
+                stream_resumable=True,  # the live answer replays what streamed before it joined
             )
         except httpx.HTTPStatusError as exc:
+            if hold_id is not None:
+                await self._disarm(hold_id)
             if exc.response.status_code != 409:
                 raise
-            self.status.value = f"rejected (409): {_detail(exc)}"
+            busy = await fetch_runs(self.client, [thread_id])
+            self.say(rejected_words(text, http_detail(exc), busy))
             self._kick()
             return None
         self.runs.append(dict(run))
-        self.status.value = f"run {run['run_id'][:8]} ({strategy}) on thread {thread_id[:8]}"
+        runs = await self._after_create(thread_id, run["run_id"])
+        words = sent_words(text, strategy, run, runs, hold=self.holds.get(hold_id or ""))
+        self.say(words)
+        self._follow(dict(run))
+        if hold_id is not None:
+            self._spawn(self._say_held(hold_id, words), name=f"{_FOLLOWER}held")
         self._kick()
         return dict(run)
 
-    async def refresh(self) -> bool:
-        """Re-read runs, timeline and messages through the client and render them once.
+    async def clear(self) -> None:
+        """Forget this playground's threads in the view (they stay on the server)."""
+        self.threads = []
+        self.thread_picker.options = []
+        self.thread_picker.value = None
+        self.answer = None
+        self.live_html.value = self.inspect_html.value = ""
+        self.say("cleared: the threads are still on the server; Send starts a new one")
+        self._kick()
 
-        Returns True while a run of the playground's threads is pending or running.
-        """
-        threads, current = list(self.threads), self.thread_picker.value
-        try:
-            runs = await fetch_runs(self.client, threads) if threads else []
-            events = await fetch_events(self.client, threads, runs=runs) if threads else []
-            messages = await messages_frame_for(self.client, current) if current else None
-        except Exception as exc:  # shown, not raised: this usually runs in the background
-            self.status.value = f"refresh failed: {type(exc).__name__}: {exc}"
-            return False
-        self._show(
-            render_timeline(runs, events, now=datetime.now(UTC), width=self.width), runs, messages
-        )
-        return any(r.get("status") in _INFLIGHT for r in runs)
+    def say(self, words: str) -> None:
+        """Put words on the status line (plain text, shown as such)."""
+        self.status.value = html.escape(words, quote=False)
 
     async def wait_idle(self) -> None:
-        """Wait for scheduled clicks and for every run this playground started; render."""
-        joined: set[str] = set()
+        """Wait for scheduled clicks and for every run this playground started; render.
+
+        A run held by a hold never ends by itself: `await pg.release()` first.
+        """
         while True:
             me = asyncio.current_task()
-            busy = [t for t in self._tasks if t is not self._live and t is not me]
+            busy = [
+                t
+                for t in self._tasks
+                if t is not self._live and t is not me and not t.get_name().startswith(_FOLLOWER)
+            ]
             if busy:
                 await asyncio.wait(busy)
                 continue
-            todo = [r for r in self.runs if r["run_id"] not in joined]
-            if not todo:
+            thread_ids = list(dict.fromkeys(r["thread_id"] for r in self.runs))
+            runs = await fetch_runs(self.client, thread_ids) if thread_ids else []
+            mine = {r["run_id"] for r in self.runs}
+            going = [r for r in runs if r["run_id"] in mine and r.get("status") in _INFLIGHT]
+            if not going:
                 break
-            for run in todo:
-                try:
-                    await self.client.runs.join(run["thread_id"], run["run_id"])
-                except httpx.HTTPStatusError as exc:
-                    if exc.response.status_code != 404:  # 404: rolled back, so gone
-                        raise
-                joined.add(run["run_id"])
+            if held := [r for r in going if r.get("held")]:
+                names = ", ".join(f"run {short(r['run_id'])}" for r in held)
+                raise RuntimeError(f"{names} held: await pg.release() to let it go on")
+            try:  # bounded, so a run that becomes held meanwhile is noticed above
+                await asyncio.wait_for(
+                    self.client.runs.join(going[0]["thread_id"], going[0]["run_id"]), _JOIN_SLICE
+                )
+            except TimeoutError:
+                continue
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code != 404:  # 404: rolled back, so gone
+                    raise
+        followers = [t for t in self._tasks if t.get_name() == f"{_FOLLOWER}stream"]
+        if followers:  # the runs have ended, so their streams end too
+            await asyncio.wait(followers)
         if self._live is not None and not self._live.done():
             await asyncio.wait([self._live])
         await self.refresh()
 
-    async def aclose(self) -> None:
-        """Cancel this playground's background tasks (its runs keep going)."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
-
     # -- plumbing -----------------------------------------------------------
 
-    def _show(self, svg: str, runs: list[dict[str, Any]], messages: Any) -> None:
-        self.timeline_html.value = f'<div style="width:100%;overflow-x:auto">{svg}</div>'
-        self.runs_html.value = _table("Runs", _runs_view(runs_to_frame(runs)))
-        self.messages_html.value = _table(
-            "Messages", None if messages is None else _messages_view(messages)
-        )
+    async def _after_create(self, thread_id: str, run_id: str) -> list[dict[str, Any]]:
+        """The thread's runs once the runs the new one superseded have ended (bounded wait).
 
-    def _on_loop(self, fn: Callable[[], object]) -> None:
-        """Call `fn` on the kernel's loop: now if this thread runs it, else thread-safely."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            loop = self._loop
-            if loop is not None and loop.is_running():
-                loop.call_soon_threadsafe(fn)
-            else:
-                self.status.value = "no running event loop: await pg.send() in a notebook cell"
-            return
-        fn()
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            self.status.value = f"error: {type(exc).__name__}: {exc}"
-
-    def _kick(self) -> None:
-        """Ask for a render soon; start the refresh task unless it is running."""
-        self._kicked = True
-        if self._live is None or self._live.done():
-            self._live = self._spawn(self._live_loop())
-
-    async def _live_loop(self) -> None:
+        Their status is final when `runs.create` returns; `ended_at` follows as
+        soon as their task has stopped, before the new run's first step.
+        """
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + _ENDED_WAIT
         while True:
-            self._kicked = False
-            began = loop.time()
-            busy = await self.refresh()
-            if not busy and not self._kicked:
-                return
-            await asyncio.sleep(max(0.0, _INTERVAL - (loop.time() - began)))
+            runs = await fetch_runs(self.client, [thread_id])
+            stopping = [
+                r for r in runs if r.get("superseded_by") == run_id and not r.get("ended_at")
+            ]
+            if not stopping or loop.time() > deadline:
+                return runs
+            await asyncio.sleep(_POLL)
+
+    def _follow(self, run: dict[str, Any]) -> None:
+        answer = self.answer = LiveAnswer(run["run_id"])
+
+        def show() -> None:
+            if self.answer is answer:
+                self.live_html.value = answer.html()
+
+        show()
+        self._spawn(answer.follow(self.client, run["thread_id"], show), name=f"{_FOLLOWER}stream")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         if isinstance(bundle, dict):  # the short repr, not the VBox's trait dump
             bundle["text/plain"] = repr(self)
+            bundle["text/html"] = self.static_html()
         return bundle
 
     def __repr__(self) -> str:
