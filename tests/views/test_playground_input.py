@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -86,17 +86,10 @@ def test_a_dict_without_messages_may_be_sent_with_no_text() -> None:
 
 
 @pytest.fixture
-def graphs_server() -> Iterator[nbruns.Server]:
+def server() -> Iterator[nbruns.Server]:
     srv = nbruns.Server(graphs={"mine": fast_graph(), "topic": topic_graph()})
     yield srv
     srv.close()
-
-
-@pytest.fixture
-async def client(graphs_server: nbruns.Server) -> AsyncIterator[Any]:
-    c = graphs_server.client()
-    yield c
-    await c.aclose()
 
 
 async def sent_input(client: Any, pg: Playground, text: str) -> Any:

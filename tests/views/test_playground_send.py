@@ -22,7 +22,7 @@ ID = r"[0-9a-f]{8}"
 
 
 @pytest.fixture
-def graphs_server(gates: Gates) -> Iterator[nbruns.Server]:
+def server(gates: Gates) -> Iterator[nbruns.Server]:
     srv = nbruns.Server(
         graphs={
             "mine": fast_graph(),
@@ -33,13 +33,6 @@ def graphs_server(gates: Gates) -> Iterator[nbruns.Server]:
     )
     yield srv
     srv.close()
-
-
-@pytest.fixture
-async def client(graphs_server: nbruns.Server) -> AsyncIterator[Any]:
-    c = graphs_server.client()
-    yield c
-    await c.aclose()
 
 
 @pytest.fixture

@@ -16,19 +16,12 @@ from tests.views.playground_graphs import ANSWER, fast_graph, streaming_graph
 
 
 @pytest.fixture
-def graphs_server(gates: Gates) -> Iterator[nbruns.Server]:
+def server(gates: Gates) -> Iterator[nbruns.Server]:
     srv = nbruns.Server(
         graphs={"mine": fast_graph(), "words": streaming_graph(lambda: gates["finish"])}
     )
     yield srv
     srv.close()
-
-
-@pytest.fixture
-async def client(graphs_server: nbruns.Server) -> AsyncIterator[Any]:
-    c = graphs_server.client()
-    yield c
-    await c.aclose()
 
 
 @pytest.fixture
