@@ -308,3 +308,17 @@ async def test_configurable_alone_gives_the_context(drv: Any) -> None:
     assert made["context"] == {"model": "c"}
     answer = await drv.client.runs.wait(None, made["assistant_id"], input={"question": "q"})
     assert answer["answer"] == "c:q"
+
+
+async def test_an_assistant_id_must_be_a_uuid_so_no_graph_name_is_taken_over(drv: Any) -> None:
+    # `assistant_id="io_schemas"` would otherwise make the graph id name this assistant:
+    # every later run asking for the graph by name would run the other graph instead
+    resp = await drv.http.post(
+        "/assistants", json={"graph_id": "nested", "assistant_id": "io_schemas"}
+    )
+    assert resp.status_code == 422, resp.text
+    assert "must be a UUID" in resp.text
+    found = await drv.client.assistants.search(graph_id="nested", limit=1000)
+    assert all(a["assistant_id"] != "io_schemas" for a in found)
+    answer = await drv.client.runs.wait(None, "io_schemas", input={"question": "q"})
+    assert answer == {"answer": "none:q"}  # still the io_schemas graph

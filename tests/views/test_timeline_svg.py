@@ -226,3 +226,17 @@ def test_empty_input_and_the_wrapper() -> None:
     assert picture._repr_svg_() == picture.svg and picture.svg in picture._repr_html_()
     assert ET.fromstring(picture.svg).get("width") == "400"
     assert not classed(root, "legend")  # nothing drawn, nothing to explain
+
+
+@pytest.mark.parametrize("length", [0.01, 1.5])
+def test_a_failed_run_always_shows_its_error_mark_however_short(length: float) -> None:
+    # a run that failed at once has no room for the mark inside its bar: it goes after it
+    runs = [
+        run("ok", A, "success", 0.0, 0.0, 2.0),
+        {**run("bad", B, "error", 0.0, 0.0, length), "error": {"error": "ValueError"}},
+    ]
+    events = [event(1, 0.0, A, "ok", "started"), event(2, 0.0, B, "bad", "started")]
+    root = draw(runs, events)
+    (mark,) = classed(group(root, "bad"), "error-mark")
+    assert "ValueError" in (mark.find(f"{SVG}title").text or "")  # type: ignore[union-attr]
+    assert classed(group(root, "ok"), "error-mark") == []

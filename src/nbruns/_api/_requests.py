@@ -272,7 +272,19 @@ class AssistantCreate(BodyModel):
     checkpointed = ("config",)  # its metadata and configurable go into every run's checkpoints
 
     graph_id: str
-    assistant_id: str | None = None
+    assistant_id: Annotated[
+        str | None,
+        WithJsonSchema({"anyOf": [{"type": "string", "format": "uuid"}, {"type": "null"}]}),
+    ] = None
+
+    @field_validator("assistant_id")
+    @classmethod
+    def _assistant_uuid(cls, value: str | None) -> str | None:
+        # a graph id ("agent") as an assistant id would take the graph's name over
+        if value is not None and not is_uuid(value):
+            raise ValueError("Invalid assistant ID: must be a UUID, as on LangGraph's server")
+        return value
+
     config: Json | None = None
     context: Json | None = None
     metadata: Json | None = None

@@ -77,6 +77,9 @@ class Assistants:
     ) -> AssistantRecord:
         """Version 1 of a new assistant (or the existing one, with `if_exists="do_nothing"`)."""
         self.graphs.get(graph_id)
+        if assistant_id is not None and not is_uuid(assistant_id):
+            # a graph id ("agent") as an assistant id would take the graph's name over
+            raise InvalidInput(f"Invalid assistant ID: must be a UUID (got {assistant_id!r:.60})")
         config, context = _in_step(config or {}, context)
         assistant_id = assistant_id or str(uuid.uuid4())
         existing = self.store.assistants.get(assistant_id)

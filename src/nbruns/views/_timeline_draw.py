@@ -125,16 +125,13 @@ def _labels(
         start = tx + 2
     if bar.error_type and bar.end <= c.stop:  # the error happened at the bar's end
         room = x1 - start
-        if room >= 14:
-            mark = el("circle", cx=x1 - 8, cy=top + _BAR / 2, r=5.5, fill="#ffffff")
-            mark += text(
-                "!", x1 - 8, top + 13, RED, font_size=10, font_weight="bold", text_anchor="middle"
-            )
-            if room >= 22 + len(bar.error_type) * _SMALL:
-                mark += text(
-                    bar.error_type, x1 - 16, top + 12.5, ink, font_size=9.5, text_anchor="end"
-                )
-            out.append(el("g", title(bar.error or bar.error_type) + mark, class_="error-mark"))
+        # inside the bar's end when it fits, else just after it: a failure always shows
+        cx = x1 - 8 if room >= 14 else x1 + 7
+        mark = el("circle", cx=cx, cy=top + _BAR / 2, r=5.5, fill="#ffffff", stroke=RED)
+        mark += text("!", cx, top + 13, RED, font_size=10, font_weight="bold", text_anchor="middle")
+        if room >= 22 + len(bar.error_type) * _SMALL:
+            mark += text(bar.error_type, x1 - 16, top + 12.5, ink, font_size=9.5, text_anchor="end")
+        out.append(el("g", title(bar.error or bar.error_type) + mark, class_="error-mark"))
     return "".join(out)
 
 
