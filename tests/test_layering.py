@@ -30,7 +30,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "served": {"core", "persistence", "engine", "api", "compose"},
     "views": set(),  # and the default client, below
     "demo": set(),
-    "root": {"inprocess", "served", "views"},
+    # the package's face: it re-exports the core's `Policy` (a pure value users build)
+    # and the example choose hooks (`policies`)
+    "root": {"core", "demo", "inprocess", "served", "views"},
 }
 
 # The one edge outside the table: a view given no client makes the in-process one.
@@ -83,6 +85,7 @@ TOP_LEVEL = {
     "__main__": "served",
     "_compose": "compose",
     "demo": "demo",
+    "policies": "demo",  # example choose hooks: standard library only, like the demo's needs
 }
 
 

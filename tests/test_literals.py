@@ -73,6 +73,8 @@ def test_supported_stream_modes_are_the_sdks_less_two() -> None:
 
 def test_the_tuples_are_the_aliases() -> None:
     assert _types.MULTITASK_STRATEGIES == get_args(_types.MultitaskStrategy)
+    assert _types.NBRUNS_STRATEGIES == get_args(_types.NbrunsStrategy)
+    assert _types.OVERFLOWS == get_args(_types.Overflow)
     assert _types.CANCEL_ACTIONS == get_args(_types.CancelAction)
     assert _types.STREAM_MODES == get_args(_types.StreamMode)
 
@@ -80,7 +82,8 @@ def test_the_tuples_are_the_aliases() -> None:
 @pytest.mark.parametrize(
     ("model", "field", "alias"),
     [
-        (_requests.RunCreate, "multitask_strategy", _types.MultitaskStrategy),
+        (_requests.RunCreate, "multitask_strategy", _types.NbrunsStrategy),
+        (_requests.CronCreate, "multitask_strategy", _types.NbrunsStrategy),
         (_requests.RunCreate, "if_not_exists", _types.IfNotExists),
         (_requests.RunCreate, "on_completion", _types.OnCompletion),
         (_requests.RunCreate, "on_disconnect", _requests.DisconnectMode),
@@ -103,7 +106,7 @@ def test_request_models_use_the_aliases(model: Any, field: str, alias: Any) -> N
     ("shape", "field", "alias"),
     [
         (_shapes.Run, "status", _types.RunStatus),
-        (_shapes.Run, "multitask_strategy", _types.MultitaskStrategy),
+        (_shapes.Run, "multitask_strategy", _types.NbrunsStrategy),
         (_shapes.Thread, "status", _types.ThreadStatus),
     ],
 )
@@ -116,4 +119,11 @@ def test_the_document_lists_the_same_words() -> None:
     assert schemas["Run"]["properties"]["status"]["enum"] == list(get_args(sdk.RunStatus))
     assert schemas["Thread"]["properties"]["status"]["enum"] == list(get_args(sdk.ThreadStatus))
     strategies = schemas["Run"]["properties"]["multitask_strategy"]["enum"]
-    assert strategies == list(get_args(sdk.MultitaskStrategy))
+    assert strategies == list(_types.NBRUNS_STRATEGIES)
+
+
+def test_nbruns_strategies_are_the_sdks_four_then_its_own() -> None:
+    # the SDK's words first and unchanged; nbruns's four after them (docs/strategies.md)
+    sdk_four = get_args(sdk.MultitaskStrategy)
+    assert _types.NBRUNS_STRATEGIES[: len(sdk_four)] == sdk_four
+    assert _types.NBRUNS_STRATEGIES[len(sdk_four) :] == ("steer", "collect", "debounce", "latest")

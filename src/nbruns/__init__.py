@@ -12,21 +12,29 @@ Layout: one folder per layer, importing one way only, downwards
 - `_compose`      the composition root: builds storage, engine and app for both modes.
 - `_inprocess/`   the server on a loop in this process behind the SDK client: `get_client()`.
 - `_served/`      `nbruns serve`: the same app over HTTP with uvicorn.
-- `views/`        frames, timeline, Playground: read through the SDK client only, so
-                  they work against any LangGraph API server too.
+- `views/`        frames, timeline, compare, Playground: read through the SDK client
+                  only, so they work against any LangGraph API server too.
+- `policies`      an example `choose` hook (`by_message`) to copy; `Policy` builds the
+                  multitask options a run, thread or assistant carries.
 """
 
 import logging as _logging
 from typing import Any as _Any
 
+from . import policies as policies  # the example choose hooks: nbruns.policies.by_message
 from . import views
+from ._core._policy import Policy
 from ._inprocess._server import ConfigError, Server, default_server, get_client, get_sync_client
 from .views import (
+    Comparison,
     TimelineSVG,
+    compare,
     history_frame,
     messages_frame,
     messages_frame_for,
     render_timeline,
+    restore,
+    rolled_back_frame,
     runs_frame,
     timeline,
     timeline_frame,
@@ -38,11 +46,14 @@ from .views import (
 _logging.getLogger("nbruns").addHandler(_logging.NullHandler())
 
 __all__ = [
+    "Comparison",
     "ConfigError",
     "Playground",
+    "Policy",
     "Server",
     "TimelineSVG",
     "Watch",
+    "compare",
     "default_server",
     "get_client",
     "get_sync_client",
@@ -50,6 +61,8 @@ __all__ = [
     "messages_frame",
     "messages_frame_for",
     "render_timeline",
+    "restore",
+    "rolled_back_frame",
     "runs_frame",
     "timeline",
     "timeline_frame",

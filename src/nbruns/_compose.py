@@ -27,6 +27,8 @@ from ._api._app import create_app
 from ._api._assemble import assemble_app
 from ._api._cors import CorsPolicy
 from ._engine._executor import Executor
+from ._engine._policies import Choose
+from ._engine._rolled_back import DEFAULT_KEEP_ROLLED_BACK_S, check_keep_rolled_back_s
 from ._persistence._durable import Durable, open_durable
 from ._persistence._kvstore import KvStore, StoreConfig, open_kvstore
 
@@ -61,6 +63,12 @@ class Options:
     http_app: Starlette | None = None
     disabled_routes: frozenset[str] = frozenset()
     cors: CorsPolicy | None = None
+    # seconds a rolled-back run's checkpoints stay restorable (`_engine/_rolled_back.py`);
+    # 0 deletes them at once, as LangGraph's server does
+    keep_rolled_back_s: float = DEFAULT_KEEP_ROLLED_BACK_S
+    # `choose(new_input, thread) -> strategy name | None`: a new run's multitask strategy
+    # when neither its call nor its policy names one (`_engine/_policies.py`)
+    choose: Choose | None = None
 
 
 def builtin_graphs() -> dict[str, Any]:
@@ -85,7 +93,10 @@ class Engine:
         if options.path is None:
             self._kvstore = open_kvstore(options.store)
         kvstore = None if self._kvstore is None else self._kvstore.store
-        self.executor = Executor(run_timeout=options.run_timeout, kvstore=kvstore)
+        self.executor = Executor(
+            run_timeout=options.run_timeout, kvstore=kvstore, choose=options.choose
+        )
+        self.executor.keep_rolled_back_s = check_keep_rolled_back_s(options.keep_rolled_back_s)
         self.app: Starlette = create_app(
             self.executor,
             api_key=options.api_key,

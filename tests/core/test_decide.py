@@ -1,4 +1,4 @@
-"""`decide`: the four multitask strategies as pure decisions."""
+"""`decide`: the eight multitask strategies and the queue cap as pure decisions."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ from typing import Any
 
 import pytest
 
+from nbruns._core._policy import Policy
 from nbruns._core._records import RunPhase, RunRecord
-from nbruns._core._strategies import REJECT_DETAIL, Enqueue, Reject, Supersede, decide
+from nbruns._core._strategies import (
+    REJECT_DETAIL,
+    Enqueue,
+    Gather,
+    Reject,
+    Steer,
+    Supersede,
+    decide,
+)
 
 STRATEGIES = ("reject", "interrupt", "rollback", "enqueue")
 
@@ -69,3 +78,55 @@ def test_decide_keeps_creation_order_and_does_not_mutate() -> None:
     decision = decide("enqueue", inflight, "NEW")
     assert decision == Enqueue(behind=("r1", "p2", "p3"))
     assert inflight == before
+
+
+# -- nbruns's four -------------------------------------------------------------------
+
+
+def test_steer_goes_into_the_running_run_and_waits_behind_the_rest() -> None:
+    decision = decide("steer", SITUATIONS["running+pending"], "NEW")
+    assert decision == Steer(into="r1", behind=("r1", "p2", "p3"))
+
+
+@pytest.mark.parametrize("situation", ["nothing", "pending-only"])
+def test_steer_with_nothing_running_is_an_ordinary_run(situation: str) -> None:
+    ids = tuple(r.run_id for r in SITUATIONS[situation])
+    assert decide("steer", SITUATIONS[situation], "NEW") == Enqueue(behind=ids)
+
+
+@pytest.mark.parametrize("kind", ["collect", "debounce"])
+def test_collect_and_debounce_gather_behind_the_busy_thread(kind: str) -> None:
+    decision = decide(kind, SITUATIONS["running+pending"], "NEW")  # type: ignore[arg-type]
+    assert decision == Gather(kind, behind=("r1", "p2", "p3"))  # type: ignore[arg-type]
+
+
+def test_collect_on_a_free_thread_starts_at_once_but_debounce_waits_for_quiet() -> None:
+    assert decide("collect", [], "NEW") == Enqueue(behind=())
+    assert decide("debounce", [], "NEW") == Gather("debounce", behind=())
+
+
+def test_latest_replaces_every_waiting_run_and_leaves_the_running_one() -> None:
+    decision = decide("latest", SITUATIONS["running+pending"], "NEW")
+    assert isinstance(decision, Enqueue)
+    assert decision.behind == ("r1",)
+    assert decision.replace == ("p2", "p3")
+    assert "NEW" in decision.reason
+
+
+def test_a_full_queue_rejects_the_newest_by_default() -> None:
+    decision = decide("enqueue", SITUATIONS["running+pending"], "NEW", Policy(max_pending=2))
+    assert isinstance(decision, Reject)
+    assert "max_pending=2" in decision.detail
+
+
+def test_a_full_queue_drops_the_oldest_waiting_run_when_asked() -> None:
+    policy = Policy(max_pending=2, overflow="drop_oldest")
+    decision = decide("enqueue", SITUATIONS["running+pending"], "NEW", policy)
+    assert isinstance(decision, Enqueue)
+    assert (decision.behind, decision.drop) == (("r1", "p3"), ("p2",))
+    assert "NEW" in decision.reason and "max_pending" in decision.reason
+
+
+def test_a_queue_below_its_cap_takes_one_more() -> None:
+    decision = decide("enqueue", SITUATIONS["running+pending"], "NEW", Policy(max_pending=3))
+    assert decision == Enqueue(behind=("r1", "p2", "p3"))

@@ -9,6 +9,7 @@ import pytest
 from nbruns._core._errors import InvalidTransition
 from nbruns._core._lifecycle import (
     ACTIVE,
+    HOLDING,
     INFLIGHT,
     TRANSITIONS,
     public_status,
@@ -20,9 +21,10 @@ from nbruns._core._records import Head, RunPhase, RunRecord
 PHASES: tuple[RunPhase, ...] = get_args(RunPhase)
 
 EXPECTED_TABLE = {
-    "pending": {"running", "interrupted", "rolled_back"},
+    "pending": {"running", "interrupted", "rolled_back", "timeout", "merged"},
     "running": {"success", "error", "timeout", "stopping"},
     "stopping": {"interrupted", "rolled_back"},
+    "merged": {"success", "error", "timeout", "interrupted", "rolled_back"},
     "success": set(),
     "error": set(),
     "timeout": set(),
@@ -55,7 +57,8 @@ def test_table_is_the_documented_one() -> None:
     assert set(TRANSITIONS) == set(PHASES)
     assert {k: set(v) for k, v in TRANSITIONS.items()} == EXPECTED_TABLE
     assert INFLIGHT == {"pending", "running"}
-    assert ACTIVE == {"pending", "running", "stopping"}
+    assert ACTIVE == {"pending", "running", "stopping", "merged"}
+    assert HOLDING == {"running", "stopping"}
 
 
 @pytest.mark.parametrize(("src", "dst"), ALLOWED, ids=[f"{s}->{d}" for s, d in ALLOWED])

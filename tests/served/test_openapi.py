@@ -216,6 +216,10 @@ def test_request_bodies_come_from_the_pydantic_models() -> None:
         "interrupt",
         "rollback",
         "enqueue",
+        "steer",  # nbruns's four after LangGraph's (docs/strategies.md)
+        "collect",
+        "debounce",
+        "latest",
     ]
     assert run_create["properties"]["webhook"]["type"] == "null"
     assert body("POST", "/threads") == {"$ref": "#/components/schemas/ThreadCreate"}
@@ -411,6 +415,10 @@ def test_real_answers_conform_to_the_document(make_openapi_app: Any, conformance
         call("POST", H + "/release", f"/nbruns/holds/{hid}/release")
         call("DELETE", H, f"/nbruns/holds/{hid}")
         assert call("GET", H, f"/nbruns/holds/{hid}").status_code == 404
+        RB = "/nbruns/threads/{thread_id}/rolled_back"
+        call("GET", RB, f"/nbruns/threads/{tid}/rolled_back")
+        restore = f"/nbruns/threads/{tid}/rolled_back/{missing}/restore"
+        assert call("POST", RB + "/{run_id}/restore", restore).status_code == 404
 
         # crons (a yearly schedule: none fires during the scenario)
         K = "/runs/crons/{cron_id}"

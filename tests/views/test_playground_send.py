@@ -65,7 +65,10 @@ async def test_a_fast_graph_has_no_sleep_slider_and_offers_its_nodes(pg: Playgro
         "before:answer",
         "after:answer",
     ]
-    assert pg.strategy.options == ("reject", "interrupt", "rollback", "enqueue")
+    assert pg.strategy.options == (  # as the server's OpenAPI document lists them
+        *("reject", "interrupt", "rollback", "enqueue"),
+        *("steer", "collect", "debounce", "latest"),
+    )
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, TypedDict
 
@@ -186,7 +187,11 @@ class RecordingPublisher(DisplayPublisher):
 
 
 @pytest.fixture
-def publisher() -> Iterator[RecordingPublisher]:
+def publisher(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingPublisher]:
+    # the shell sets sys.ps1/ps2, which makes later code think it runs interactively
+    # (langchain's pretty_print turns bold): monkeypatch puts them back as they were
+    for prompt in ("ps1", "ps2"):
+        monkeypatch.setattr(sys, prompt, getattr(sys, prompt, ""), raising=False)
     shell = InteractiveShell.instance()
     shell.display_pub = recording = RecordingPublisher(shell=shell)
     yield recording

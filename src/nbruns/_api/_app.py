@@ -30,6 +30,7 @@ from . import (
     _extensions,
     _holds,
     _meta,
+    _rolled_back,
     _runs,
     _store,
     _thread_commands,
@@ -58,6 +59,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *_store.endpoint.declared,
     *_extensions.endpoint.declared,
     *_holds.endpoint.declared,
+    *_rolled_back.endpoint.declared,
 )
 """Every endpoint nbruns serves, in the order its routes are tried."""
 

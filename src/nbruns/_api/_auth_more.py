@@ -327,7 +327,15 @@ HOLD_RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", _HOLD): on_hold("update"),
 }
 
-ALL_RULES = {**RULES, **MORE_RULES, **HOLD_RULES}
+# -- rolled-back runs (nbruns's own): reading the thread, and updating its state ----------
+
+_ROLLED_BACK = "/nbruns/threads/{thread_id}/rolled_back"
+ROLLED_BACK_RULES: dict[tuple[str, str], Rule] = {
+    ("GET", _ROLLED_BACK): on_thread("read"),
+    ("POST", _ROLLED_BACK + "/{run_id}/restore"): on_thread("update", run=True),
+}
+
+ALL_RULES = {**RULES, **MORE_RULES, **HOLD_RULES, **ROLLED_BACK_RULES}
 """(method, path) -> how that endpoint is authorized: every rule."""
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .._core._lifecycle import public_status
 from .._core._records import RunRecord
 from ._auth import visible
 from ._declare import Api, Call, Endpoints, Reply
@@ -15,7 +14,7 @@ from ._holds import held_json
 from ._http import json_response
 from ._params import RunsParams, TimelineParams
 from ._shapes import ListedRun, RunFailure, TimelineEvent
-from ._wire import run_json, timeline_json
+from ._wire import run_json, run_status, timeline_json
 
 __all__ = ["endpoint"]
 
@@ -55,9 +54,9 @@ async def runs(api: Api, call: Call[None, RunsParams]) -> Response:
 def _nbruns_run(api: Api, r: RunRecord) -> ListedRun:
     """One run as GET /nbruns/runs lists it: the SDK's fields, and how it failed."""
     return {
-        **run_json(r),
+        **run_json(r, api.ex.store),
         # only a run a rollback deleted (or is deleting) has no public status
-        "status": public_status(r) or "rolled_back",
+        "status": run_status(r, api.ex.store) or "rolled_back",
         "error": _failure(r),
         "held": held_json(api.ex.holds, r.run_id),
     }

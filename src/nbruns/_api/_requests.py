@@ -30,7 +30,7 @@ from .._core._errors import InvalidInput
 from .._core._types import (
     SUPPORTED_STREAM_MODES,
     IfNotExists,
-    MultitaskStrategy,
+    NbrunsStrategy,
     OnCompletion,
     StreamMode,
     ThreadStatus,
@@ -202,7 +202,7 @@ class RunCreate(BodyModel):
     webhook: Annotated[
         str | None, WithJsonSchema({"type": "null", "description": "webhooks are not supported"})
     ] = None
-    multitask_strategy: MultitaskStrategy | None = None
+    multitask_strategy: NbrunsStrategy | None = None
     if_not_exists: IfNotExists | None = None
     on_completion: OnCompletion | None = None
     on_disconnect: DisconnectMode | None = None
@@ -406,7 +406,7 @@ class _CronRun(BodyModel):
     interrupt_before: Breakpoints = None
     interrupt_after: Breakpoints = None
     on_run_completed: OnCompletion | None = None
-    multitask_strategy: MultitaskStrategy | None = None
+    multitask_strategy: NbrunsStrategy | None = None
     enabled: bool | None = None
     stream_mode: Annotated[
         StreamMode | list[StreamMode] | None,

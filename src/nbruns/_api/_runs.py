@@ -85,7 +85,7 @@ def _spec(b: RunCreate) -> RunSpec:
         checkpoint_id=checkpoint_id,
         interrupt_before=b.interrupt_before,
         interrupt_after=b.interrupt_after,
-        multitask_strategy=b.multitask_strategy or "enqueue",
+        multitask_strategy=b.multitask_strategy,  # None: the policy or hook decides
         if_not_exists=b.if_not_exists or "reject",
         on_completion=b.on_completion or "delete",
         after_seconds=b.after_seconds or 0.0,
@@ -207,7 +207,7 @@ async def join(api: Api, call: Call[None, None]) -> Response:
 @endpoint("GET", _RUN, "Get a run", ok=Reply("The run", Run), errors=(404,))
 async def get(api: Api, call: Call[None, None]) -> Response:
     run = api.ex.store.get_run(call.path["thread_id"], call.path["run_id"])
-    return json_response(run_json(run))
+    return json_response(run_json(run, api.ex.store))
 
 
 # -- the rest ---------------------------------------------------------------------------
@@ -226,7 +226,7 @@ async def list_runs(api: Api, call: Call[None, RunListParams]) -> Response:
     runs = api.ex.store.list_runs(
         call.path["thread_id"], limit=q.limit, offset=q.offset, status=q.status
     )
-    return json_response([run_json(r) for r in runs])
+    return json_response([run_json(r, api.ex.store) for r in runs])
 
 
 @endpoint(
@@ -342,10 +342,13 @@ def _read_batch(raw: bytes) -> list[RunSpec]:
 )
 async def batch(api: Api, call: Call[list[RunSpec], None]) -> Response:
     specs = await call.body()
-    # all or nothing: every item must be creatable before any run is created
-    for spec in specs:
-        api.ex.check_run(None, spec)
-    return json_response([run_json(api.ex.create_run(None, s)[0]) for s in specs])
+    # all or nothing: every item is admitted (checked, its strategy chosen: the choose
+    # hook may refuse it) before any run is created
+    admitted = [api.ex.admit(None, spec) for spec in specs]
+    created = [
+        api.ex.create_run(None, s, admitted=a)[0] for s, a in zip(specs, admitted, strict=True)
+    ]
+    return json_response([run_json(r) for r in created])
 
 
 @endpoint(

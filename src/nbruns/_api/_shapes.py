@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import Field, WithJsonSchema
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from .._core._types import CancelSource, MultitaskStrategy, RunStatus, ThreadStatus
+from .._core._types import CancelSource, NbrunsStrategy, RunStatus, ThreadStatus
 
 __all__ = [
     "Assistant",
@@ -33,6 +33,7 @@ __all__ = [
     "ListedRun",
     "Ok",
     "PruneResult",
+    "RolledBackRun",
     "Run",
     "RunFailure",
     "RunOutput",
@@ -186,14 +187,16 @@ class Run(TypedDict):
     status: RunStatus
     metadata: JsonObject
     kwargs: JsonObject
-    multitask_strategy: MultitaskStrategy
+    multitask_strategy: NbrunsStrategy
     cancel_reason: str | None
     # nbruns additions: why it was stopped (machine-readable), when it really started
-    # and ended, and who replaced it
+    # and ended, who replaced it, and the run that carries its input (steer, collect,
+    # debounce: it never runs on its own)
     cancel_source: CancelSource | None
     started_at: str | None
     ended_at: str | None
     superseded_by: str | None
+    merged_into: str | None
 
 
 class TimelineEvent(TypedDict):
@@ -343,11 +346,25 @@ class ListedRun(TypedDict):
     status: RunStatus | Literal["rolled_back"]
     metadata: JsonObject
     kwargs: JsonObject
-    multitask_strategy: MultitaskStrategy
+    multitask_strategy: NbrunsStrategy
     cancel_reason: str | None
     cancel_source: CancelSource | None
     started_at: str | None
     ended_at: str | None
     superseded_by: str | None
+    merged_into: str | None
     error: RunFailure | None
     held: HeldRunJson | None  # where it waits, while a hold keeps it (/nbruns/holds)
+
+
+class RolledBackRun(TypedDict):
+    """nbruns only (GET /nbruns/threads/{thread_id}/rolled_back): a rolled-back run whose
+    checkpoints are kept as a hidden branch, restorable until `expires_at`."""
+
+    run_id: Uuid
+    rolled_back_at: str
+    superseded_by: str | None
+    cancel_reason: str | None
+    checkpoints: int  # how many checkpoints (root namespace) the run had written
+    values: Any  # the state it had got to: its last checkpoint's values
+    expires_at: str

@@ -25,6 +25,7 @@ from starlette.responses import Response, StreamingResponse
 from typing_extensions import TypedDict
 
 from .._core._errors import NbrunsError, NotFound
+from .._core._types import NBRUNS_STRATEGIES
 from .._engine import _serde
 from .._engine._executor import RunSpec
 from .._engine._protocol import CHANNELS, PROTOCOL_STREAM_MODES, ProtocolLog, logs_of
@@ -48,7 +49,6 @@ __all__ = [
 endpoint = Endpoints("threads")
 
 HEARTBEAT_SECONDS = 10.0
-_STRATEGIES = ("reject", "interrupt", "rollback", "enqueue")
 _ALLOWED = (
     "values, updates, messages, tools, custom, lifecycle, input, tasks, or any `custom:<name>`"
 )
@@ -188,7 +188,8 @@ async def dispatch(api: Api, thread_id: str, payload: dict[str, Any]) -> Envelop
 
 def _strategy(params: dict[str, Any]) -> Any:
     given = params.get("multitaskStrategy", params.get("multitask_strategy"))
-    return given if given in _STRATEGIES else "enqueue"
+    # none (or a word nbruns does not know): the run's policy decides, else enqueue
+    return given if given in NBRUNS_STRATEGIES else None
 
 
 def _start(api: Api, thread_id: str, cmd_id: int, spec: RunSpec) -> Envelope | str:

@@ -39,6 +39,7 @@ __all__ = [
     "empty_state_json",
     "info_json",
     "run_json",
+    "run_status",
     "state_json",
     "state_updated_json",
     "thread_json",
@@ -122,7 +123,18 @@ def thread_json(store: MemoryStore, t: ThreadRecord) -> Thread:
     }
 
 
-def run_json(r: RunRecord) -> Run:
+def run_status(r: RunRecord, store: MemoryStore | None = None) -> RunStatus | None:
+    """The status a client sees; a merged run reads exactly as its carrier does (a
+    carrier being rolled back reads `interrupted` here). Only merged runs pay the look-up."""
+    if r.phase == "merged" and store is not None and r.merged_into is not None:
+        carrier = store.runs.get(r.merged_into)
+        if carrier is not None:
+            return public_status(carrier) or "interrupted"
+    return public_status(r)
+
+
+def run_json(r: RunRecord, store: MemoryStore | None = None) -> Run:
+    """A run as the SDK reads it; with the `store`, a merged run's status is its carrier's."""
     return {
         "run_id": r.run_id,
         "thread_id": r.thread_id,
@@ -130,7 +142,7 @@ def run_json(r: RunRecord) -> Run:
         "created_at": _iso(r.created_at),
         "updated_at": _iso(r.updated_at),
         # never None here: the store hands out no run that a rollback deleted
-        "status": cast("RunStatus", public_status(r)),
+        "status": cast("RunStatus", run_status(r, store)),
         "metadata": r.metadata,
         "kwargs": r.kwargs,
         "multitask_strategy": r.multitask_strategy,
@@ -139,6 +151,7 @@ def run_json(r: RunRecord) -> Run:
         "started_at": _iso_or_none(r.started_at),
         "ended_at": _iso_or_none(r.ended_at),
         "superseded_by": r.superseded_by,
+        "merged_into": r.merged_into,
     }
 
 

@@ -3,7 +3,10 @@
     pending ──▶ running ──▶ success | error | timeout
        │           │
        │           └──▶ stopping ──▶ interrupted | rolled_back
-       └──▶ interrupted | rolled_back        (cancelled before it started)
+       ├──▶ interrupted | rolled_back        (cancelled before it started)
+       ├──▶ timeout                          (waited past its policy's pending_ttl_s)
+       └──▶ merged ──▶ success | error | timeout | interrupted | rolled_back
+                       (its input went into a carrier run: it ends as the carrier ends)
 
 No other transitions happen: a finished run never changes again.
 """
@@ -20,6 +23,7 @@ from ._types import RunStatus, ThreadStatus
 
 __all__ = [
     "ACTIVE",
+    "HOLDING",
     "INFLIGHT",
     "TRANSITIONS",
     "public_status",
@@ -28,9 +32,10 @@ __all__ = [
 ]
 
 TRANSITIONS: Mapping[RunPhase, frozenset[RunPhase]] = {
-    "pending": frozenset({"running", "interrupted", "rolled_back"}),
+    "pending": frozenset({"running", "interrupted", "rolled_back", "timeout", "merged"}),
     "running": frozenset({"success", "error", "timeout", "stopping"}),
     "stopping": frozenset({"interrupted", "rolled_back"}),
+    "merged": frozenset({"success", "error", "timeout", "interrupted", "rolled_back"}),
     "success": frozenset(),
     "error": frozenset(),
     "timeout": frozenset(),
@@ -40,13 +45,16 @@ TRANSITIONS: Mapping[RunPhase, frozenset[RunPhase]] = {
 
 INFLIGHT: frozenset[RunPhase] = frozenset({"pending", "running"})
 """Runs a multitask strategy acts on."""
-ACTIVE: frozenset[RunPhase] = INFLIGHT | {"stopping"}
-"""Runs that still hold (or wait for) their thread."""
+ACTIVE: frozenset[RunPhase] = INFLIGHT | {"stopping", "merged"}
+"""Runs that still hold (or wait for) their thread, or ride on a run that does."""
+HOLDING: frozenset[RunPhase] = frozenset({"running", "stopping"})
+"""Runs whose task has the thread: the next run starts only once none is left."""
 
 _WHY_NOT: Mapping[RunPhase, str] = {
-    "pending": "a pending run can only start or be cancelled",
+    "pending": "a pending run can only start, be cancelled, time out or be merged",
     "running": "a running run can only finish or start stopping",
     "stopping": "a stopping run can only end as interrupted or rolled back",
+    "merged": "a merged run can only end as its carrier run ends",
     "success": "it already finished with success; finished runs never change",
     "error": "it already finished with error; finished runs never change",
     "timeout": "it already finished with timeout; finished runs never change",
@@ -58,6 +66,7 @@ _PUBLIC: Mapping[RunPhase, RunStatus | None] = {
     "pending": "pending",
     "running": "running",
     "stopping": "interrupted",
+    "merged": "running",
     "success": "success",
     "error": "error",
     "timeout": "timeout",

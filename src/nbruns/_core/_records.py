@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._types import CancelAction, CancelSource, MultitaskStrategy
+from ._types import CancelAction, CancelSource, NbrunsStrategy
 
 __all__ = [
     "AssistantRecord",
@@ -18,13 +18,24 @@ __all__ = [
 ]
 
 RunPhase = Literal[
-    "pending", "running", "stopping", "success", "error", "timeout", "interrupted", "rolled_back"
+    "pending",
+    "running",
+    "stopping",
+    "merged",
+    "success",
+    "error",
+    "timeout",
+    "interrupted",
+    "rolled_back",
 ]
 """A run's lifecycle position, one step finer than the public `RunStatus`.
 
 - stopping: cancel was requested and its task has not exited yet. It reads as
   `interrupted` (or as deleted, for a rollback) but still holds its thread, so a
   successor never runs beside it.
+- merged: its input went into another run, its carrier (`merged_into`: steer, collect,
+  debounce). It never executes on its own: it reads as its carrier does, and ends
+  when its carrier ends, as its carrier ends.
 - rolled_back: deleted by a rollback; once its task exits the store keeps only its
   final record, apart from the runs (`MemoryStore.rolled_back_runs`), for nbruns's
   own listing: every SDK endpoint answers 404 for it.
@@ -81,7 +92,7 @@ class RunRecord:
     updated_at: float
     scheduled_at: float
     phase: RunPhase
-    multitask_strategy: MultitaskStrategy
+    multitask_strategy: NbrunsStrategy
     metadata: Mapping[str, Any] = field(default_factory=dict)
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     started_at: float | None = None
@@ -96,6 +107,10 @@ class RunRecord:
     # an `error` or `timeout` run's account for people (GET /nbruns/runs and the log):
     # {"error", "message", "traceback"}; the SDK never sees it
     failure: Mapping[str, str] | None = None
+    # a steer run still pending: the running run it waits to be delivered into
+    steer_into: str | None = None
+    # a merged run: the run that carries its input (steer, collect, debounce)
+    merged_into: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

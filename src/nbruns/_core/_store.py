@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._errors import Conflict, NotFound
-from ._lifecycle import ACTIVE, INFLIGHT, public_status, thread_status
+from ._lifecycle import ACTIVE, HOLDING, INFLIGHT, public_status, thread_status
 from ._records import AssistantRecord, Head, RunRecord, ThreadRecord, TimelineEvent
 from ._types import ThreadStatus
 
@@ -268,7 +268,7 @@ class MemoryStore:
             active[run.run_id] = None
         else:
             active.pop(run.run_id, None)
-        if run.phase in ACTIVE and run.phase != "pending":
+        if run.phase in HOLDING:
             holding[run.run_id] = None
         else:
             holding.pop(run.run_id, None)

@@ -12,13 +12,17 @@ __all__ = [
     "CANCEL_ACTIONS",
     "CANCEL_SOURCES",
     "MULTITASK_STRATEGIES",
+    "NBRUNS_STRATEGIES",
+    "OVERFLOWS",
     "STREAM_MODES",
     "SUPPORTED_STREAM_MODES",
     "CancelAction",
     "CancelSource",
     "IfNotExists",
     "MultitaskStrategy",
+    "NbrunsStrategy",
     "OnCompletion",
+    "Overflow",
     "RunStatus",
     "StreamMode",
     "ThreadStatus",
@@ -53,17 +57,45 @@ MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
 - enqueue: run after the runs already on the thread (the default)
 """
 
+NbrunsStrategy = Literal[
+    "reject", "interrupt", "rollback", "enqueue", "steer", "collect", "debounce", "latest"
+]
+"""LangGraph's four strategies and nbruns's four (see `docs/strategies.md`).
+
+- steer: deliver the new run's input into the running run at its next safe step boundary
+- collect: while the thread is busy, hold new runs; then start them as one run
+- debounce: as collect, once no new run has arrived for `quiet_s` (at most `max_wait_s`)
+- latest: keep at most one waiting run; a new one replaces it
+"""
+
+Overflow = Literal["reject_newest", "drop_oldest"]
+"""What a thread whose waiting runs reach its policy's `max_pending` does with one more:
+refuse it (409), or end the oldest waiting run as interrupted."""
+
 CancelAction = Literal["interrupt", "rollback"]
 """How `runs.cancel` stops a run: keep its completed steps, or delete it and them."""
 
-CancelSource = Literal["superseded", "client", "shutdown", "run_timeout", "crashed"]
+CancelSource = Literal[
+    "superseded",
+    "client",
+    "shutdown",
+    "run_timeout",
+    "crashed",
+    "replaced",
+    "dropped",
+    "pending_ttl",
+]
 """Who or what stopped a run, for programs; `cancel_reason` says it in words (nbruns's own).
 
 - superseded: a newer run on its thread came with multitask_strategy interrupt or rollback
 - client: a client cancelled it (`runs.cancel`, `runs.cancel_many`) or deleted its thread
 - shutdown: the server closed, or the event loop running it was torn down
-- run_timeout: it ran past the server's run timeout (it ends as `timeout`)
+- run_timeout: it ran past the server's run timeout or its policy's `run_timeout_s`
+  (it ends as `timeout`)
 - crashed: its task ended with an exception nbruns did not expect (Ctrl-C in a node)
+- replaced: it was waiting and a newer run came with multitask_strategy latest
+- dropped: it was the oldest waiting run of a full queue (max_pending, drop_oldest)
+- pending_ttl: it waited longer than its policy's `pending_ttl_s` (it ends as `timeout`)
 """
 
 StreamMode = Literal[
@@ -88,6 +120,8 @@ OnCompletion = Literal["delete", "keep"]
 """What happens to the temporary thread of a stateless run once it ends."""
 
 MULTITASK_STRATEGIES: tuple[str, ...] = get_args(MultitaskStrategy)
+NBRUNS_STRATEGIES: tuple[str, ...] = get_args(NbrunsStrategy)
+OVERFLOWS: tuple[str, ...] = get_args(Overflow)
 CANCEL_ACTIONS: tuple[str, ...] = get_args(CancelAction)
 CANCEL_SOURCES: tuple[str, ...] = get_args(CancelSource)
 STREAM_MODES: tuple[str, ...] = get_args(StreamMode)

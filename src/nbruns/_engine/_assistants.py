@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._core._errors import BadRequest, Conflict, InvalidInput, NotFound
+from .._core._policy import policy_of
 from .._core._records import AssistantRecord
 from .._core._store import MemoryStore
 from ._graphs import GraphRegistry
@@ -80,6 +81,7 @@ class Assistants:
         if assistant_id is not None and not is_uuid(assistant_id):
             # a graph id ("agent") as an assistant id would take the graph's name over
             raise InvalidInput(f"Invalid assistant ID: must be a UUID (got {assistant_id!r:.60})")
+        policy_of(metadata, where="assistant")  # a bad metadata["multitask"]: 422
         config, context = _in_step(config or {}, context)
         assistant_id = assistant_id or str(uuid.uuid4())
         existing = self.store.assistants.get(assistant_id)
@@ -117,6 +119,7 @@ class Assistants:
         current = self.resolve(assistant_id)
         if graph_id is not None:
             self.graphs.get(graph_id)
+        policy_of(metadata, where="assistant")  # a bad metadata["multitask"]: 422
         config, context = _in_step(config or {}, context)
         version = self.store.latest_assistant_version(current.assistant_id) + 1
         return self._save(

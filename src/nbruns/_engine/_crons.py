@@ -29,6 +29,7 @@ from .._core._crons import (
     parse_end_time,
 )
 from .._core._errors import BadRequest, NbrunsError, NotFound
+from .._core._policy import policy_of
 from .._core._records import AssistantRecord, RunRecord
 from ._runspec import RunSpec
 
@@ -65,7 +66,8 @@ def run_spec(cron: CronRecord) -> RunSpec:
         context=p.get("context"),
         interrupt_before=p.get("interrupt_before"),
         interrupt_after=p.get("interrupt_after"),
-        multitask_strategy=p.get("multitask_strategy") or "enqueue",
+        # the cron's own strategy; none stored: the run's policy decides, else enqueue
+        multitask_strategy=p.get("multitask_strategy") or None,
         on_completion=cron.on_run_completed or "delete",
         durability=p.get("durability"),
     )
@@ -175,6 +177,7 @@ class Crons:
         # checked in the reference's order: time zone, schedule, assistant, thread
         timezone = check_timezone(body.get("timezone"))
         end_time = parse_end_time(body.get("end_time"))
+        policy_of(body.get("metadata"), where="cron")  # its runs' policy: 422 now, not later
         now = self._clock()
         next_run = next_fire(body["schedule"], now, timezone)
         assistant = self._assistant(str(body["assistant_id"]))
@@ -218,6 +221,7 @@ class Crons:
                 "(schedule, timezone, end_time, enabled, metadata, input, ...)"
             )
         check_timezone(patch.get("timezone"))
+        policy_of(patch.get("metadata"), where="cron")
         cron = self.table.get(cron_id)
         now = self._clock()
         changes: dict[str, Any] = {"updated_at": now}

@@ -16,7 +16,10 @@ from ._events import EVENTS, astream_with_events
 from ._holds import StepWatch
 from ._runstream import RunStream
 
-__all__ = ["Progress", "drive", "error_body"]
+__all__ = ["FROM_RUN", "Progress", "drive", "error_body"]
+
+FROM_RUN: Any = object()
+"""`drive`'s default input: the run's own (its input, or its command)."""
 
 
 @dataclass(slots=True)
@@ -39,19 +42,29 @@ async def drive(
     on_step: Callable[[list[str]], None],
     time_limit: float | None,
     steps: StepWatch | None = None,
+    graph_input: Any = FROM_RUN,
 ) -> Progress:
     """Execute the run's graph; publish events; return the last values and interrupts.
 
     A drain requested on `control` ends the graph at its next step boundary with
     `langgraph.errors.GraphDrained`, which this lets through. `steps` sees the run's
-    step boundaries (and keeps it at a hold).
+    step boundaries (and keeps it at a hold). A `graph_input` given drives the run again
+    from its thread's latest checkpoint (steer: `Command(update=...)`).
     """
     kwargs = run.kwargs
-    modes = _graph_modes(kwargs["stream_mode"])
+    # its own stream modes, and those of the runs merged into it (their streams follow)
+    requested = kwargs["stream_mode"] if stream is None else stream.modes(kwargs["stream_mode"])
+    modes = _graph_modes(requested)
     subgraphs = bool(kwargs.get("subgraphs"))
-    graph_input: Any = kwargs.get("input")
-    if kwargs.get("command"):
-        graph_input = Command(**kwargs["command"])
+    config = kwargs["config"]
+    if graph_input is FROM_RUN:
+        graph_input = kwargs.get("input")
+        if kwargs.get("command"):
+            graph_input = Command(**kwargs["command"])
+    elif "checkpoint_id" in config.get("configurable", {}):
+        # driven again: on from where it got to, not from where it started
+        configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
+        config = {**config, "configurable": configurable}
     extra: dict[str, Any] = {}
     if kwargs.get("context") is not None:
         extra["context"] = kwargs["context"]
@@ -67,18 +80,16 @@ async def drive(
     parts: Any  # an async generator either way
     if EVENTS in kwargs["stream_mode"]:
         parts = astream_with_events(
-            graph, graph_input, kwargs["config"], run_id=run.run_id, stream=stream, **extra
+            graph, graph_input, config, run_id=run.run_id, stream=stream, **extra
         )
     else:
-        parts = graph.astream(graph_input, kwargs["config"], **extra)
+        parts = graph.astream(graph_input, config, **extra)
     deadline = asyncio.timeout(time_limit)
     try:
         # aclosing: leaving early must finish the graph's own cleanup (and its checkpoint
         # writes) now, not whenever the generator happens to be garbage-collected
         async with deadline, contextlib.aclosing(parts):
-            await _consume(
-                parts, progress, stream, kwargs["stream_mode"], subgraphs, on_step, steps
-            )
+            await _consume(parts, progress, stream, requested, subgraphs, on_step, steps)
             if steps is not None:
                 await steps.ended()
     finally:

@@ -12,7 +12,9 @@ store, graphs and checkpointer, each part in a module of its own:
 - `RunBody`: what each started run's task does, through the states of
   `_run_task.TaskState` (drive the graph, then record how the run ended);
 - `Stops`: stopping runs early (cancel, supersede, delete a thread, shut down);
-- `Outcomes`: waiting for runs (join).
+- `Outcomes`: waiting for runs (join);
+- `Admissions`: creating runs (`create_run`, `admit`, `check_run`): check, decide,
+  insert.
 """
 
 from __future__ import annotations
@@ -20,35 +22,36 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from typing import Any
 
 from langgraph.store.base import BaseStore
 
-from .._core._errors import BadRequest, Conflict, NotFound
 from .._core._lifecycle import INFLIGHT, transition
-from .._core._records import AssistantRecord, RunRecord
+from .._core._records import RunRecord
 from .._core._store import MemoryStore
-from .._core._strategies import Reject, Supersede, decide
 from .._persistence._checkpoints import NbrunsMemorySaver, NbrunsSaver
 from .._persistence._kvstore import open_kvstore
 from . import _serde
+from ._admission import Admission, Admissions
 from ._assistants import Assistants
 from ._crons import Crons
 from ._graphs import GraphRegistry
 from ._holds import Holds
+from ._merging import GATHERED, Merging
 from ._outcomes import NO_RUN_BODY, RUN_GONE_BODY, Outcomes
+from ._policies import Choose, Policies, checked_hook
 from ._pool import TrackingPool
+from ._rolled_back import DEFAULT_KEEP_ROLLED_BACK_S, RolledBack
 from ._run_body import LOOP_TEARDOWN, RunBody, drop_rolled_back, end_run
 from ._run_task import RunTask, TaskState
-from ._runspec import RunSpec, assistant_id_for_graph, run_kwargs
+from ._runspec import RunSpec, assistant_id_for_graph
 from ._runstream import RunStream
 from ._stops import Stops
 from ._threads import Threads
 from ._threadstream import ThreadFeeds
 
-__all__ = ["LOOP_TEARDOWN", "NO_RUN_BODY", "Executor", "RunSpec"]
+__all__ = ["LOOP_TEARDOWN", "NO_RUN_BODY", "Admission", "Executor", "RunSpec"]
 
 
 class Executor:
@@ -62,6 +65,8 @@ class Executor:
         kvstore: BaseStore | None = None,
         clock: Callable[[], float] = time.time,
         run_timeout: float | None = None,
+        keep_rolled_back_s: float = DEFAULT_KEEP_ROLLED_BACK_S,
+        choose: Choose | None = None,
     ) -> None:
         self._store = store or MemoryStore()
         self.saver: NbrunsSaver = saver or NbrunsMemorySaver()
@@ -70,6 +75,8 @@ class Executor:
         self.graphs = GraphRegistry(self.saver, self.kvstore)
         self.clock = clock
         self.run_timeout = run_timeout
+        # how long a rolled-back run's checkpoints stay restorable (`_rolled_back`)
+        self.keep_rolled_back_s = keep_rolled_back_s
         self._run_tasks: dict[str, RunTask] = {}  # run id -> its task, until released
         self._tasks: set[asyncio.Task[Any]] = set()
         self._streams: dict[str, RunStream] = {}
@@ -78,6 +85,7 @@ class Executor:
         self._pool: TrackingPool | None = None
         self._pool_owned = False
         self._closed = False
+        self._choose = checked_hook(choose)  # the server's choose hook (see `_policies`)
         # crons fire through `create_run`, so each firing obeys its multitask strategy
         self.crons = Crons(
             clock=lambda: self.clock(),
@@ -91,15 +99,33 @@ class Executor:
     def store(self) -> MemoryStore:
         return self._store
 
+    @property
+    def choose(self) -> Choose | None:
+        """The server's `choose(new_input, thread)` hook: a new run's strategy when
+        neither its call nor its policy names one."""
+        return self._choose
+
+    @choose.setter
+    def choose(self, hook: Choose | None) -> None:
+        self._choose = self.policies.choose = checked_hook(hook)
+
     def _compose(self) -> None:
         """Build the parts that share the store, graphs and checkpointer (again, after a swap)."""
         self._outcomes = Outcomes(self._store)
+        self._merging = Merging(self._store, clock=self.clock, streams=self._streams)
         self._stops = Stops(
             self._store,
             self.saver,
             run_tasks=self._run_tasks,
             clock=self.clock,
             pending_ended=self._pending_ended,
+        )
+        self.policies = Policies(
+            self._store,
+            clock=self.clock,
+            streams=self._streams,
+            pending_ended=self._pending_ended,
+            choose=self._choose,
         )
         self.assistants = Assistants(self._store, self.graphs, clock=self.clock)
         self.holds = Holds(
@@ -128,7 +154,34 @@ class Executor:
             stop_all=self.stop_all,
             blocking_jobs=self._take_jobs,
             holds=self.holds,
+            deliver_steer=self._merging.deliver,
         )
+        self.rolled_back = RolledBack(
+            self._store,
+            self.graphs,
+            self.saver,
+            self.threads,
+            clock=self.clock,
+            keep_s=lambda: self.keep_rolled_back_s,
+        )
+        self._body.rolled_back = self.rolled_back
+        self._admissions = Admissions(
+            self._store,
+            clock=self.clock,
+            assistants=self.assistants,
+            threads=self.threads,
+            policies=self.policies,
+            merging=self._merging,
+            stops=self._stops,
+            streams=self._streams,
+            thread_feeds=self.thread_feeds,
+            schedule=self._schedule,
+            closed=lambda: self._closed,
+        )
+        # runs are created (and checked first) by `_admission`
+        self.create_run = self._admissions.create
+        self.admit = self._admissions.admit
+        self.check_run = self._admissions.check
         # the names the API layer has always called on the executor
         self.resolve_assistant = self.assistants.resolve
         self.create_assistant = self.assistants.create
@@ -186,7 +239,9 @@ class Executor:
     async def recover(self) -> None:
         """After a restart on a durable store: settle runs the old process left behind.
 
-        Pending runs stay pending and start now. Runs that were running come back
+        Pending runs stay pending and start now, unless their policy's `pending_ttl_s`
+        ran out while the server was down (they end `timeout`, as they would have);
+        the others' TTL timers are armed again. Runs that were running come back
         as `error` with a reason saying the process stopped; runs that were stopping
         end as they were asked to (a rollback deletes the run and its checkpoints).
         Only the threads of runs settled here change (as when a run ends): every
@@ -212,16 +267,23 @@ class Executor:
                     result=_serde.dumps({"__error__": error}),
                 )
             elif run.phase == "stopping" and run.cancel_action == "rollback":
+                graph = self.graphs.get(run.graph_id) if run.graph_id in self.graphs else None
+                await self.rolled_back.keep(run, graph)
                 await self.saver.adelete_for_runs([run.run_id], thread_id=run.thread_id)
                 drop_rolled_back(self.store, run, now)
             elif run.phase == "stopping":
                 end_run(self.store, run, "interrupted", now)
+        for carrier_id, thread_id in self._merging.carriers_ended():
+            self._merging.follow(carrier_id, thread_id)  # merged runs end as theirs did
         for thread in list(self.store.threads.values()):
             if thread.graph_id is not None and thread.graph_id in self.graphs:
                 graph = self.graphs.get(thread.graph_id)
                 stamp = thread.thread_id in settled  # else only the cache is rebuilt
                 await self.threads.refresh_head_safely(thread.thread_id, graph, stamp=stamp)
+            for run in self.store.active_runs(thread.thread_id):
+                self.policies.rearm(run.run_id)  # pending_ttl_s: ran out while down, or later
             self._schedule(thread.thread_id)
+        await self.rolled_back.sweep()  # branches that expired while it was down
 
     async def _delete_thread(self, thread_id: str) -> None:
         """Delete a thread with its crons (first: none may fire while its runs stop)."""
@@ -229,78 +291,6 @@ class Executor:
         self.crons.forget_thread(thread_id)
         await self.threads.delete(thread_id)
         self.holds.forget_thread(thread_id)
-
-    # -- runs: creating ------------------------------------------------------
-
-    def create_run(
-        self,
-        thread_id: str | None,
-        spec: RunSpec,
-        *,
-        stream_modes: Collection[str] | None = None,
-    ) -> tuple[RunRecord, AsyncIterator[tuple[int, str, bytes]] | None]:
-        """Decide and insert a run, atomically (no awaits). With `stream_modes`, also
-        return a reader registered before the run can publish anything."""
-        assistant = self.check_run(thread_id, spec)
-        thread = self.threads.for_run(thread_id, spec, assistant)
-        tid = thread.thread_id
-        run_id = str(uuid.uuid4())
-        now = self.clock()
-        decision = decide(spec.multitask_strategy, self.store.inflight(tid), run_id)
-        if isinstance(decision, Reject):
-            self.store.record("rejected", tid, None, at=now, strategy=spec.multitask_strategy)
-            raise Conflict(decision.detail)
-        run = RunRecord(
-            run_id=run_id,
-            thread_id=tid,
-            assistant_id=assistant.assistant_id,
-            graph_id=assistant.graph_id,
-            seq=self.store.next_seq(),
-            created_at=now,
-            updated_at=now,
-            scheduled_at=now + spec.after_seconds,
-            phase="pending",
-            multitask_strategy=spec.multitask_strategy,
-            metadata=dict(spec.metadata),
-            kwargs=run_kwargs(run_id, spec, assistant, thread),
-        )
-        self.store.insert_run(run)
-        if thread.graph_id != assistant.graph_id:
-            self.store.replace_thread(tid, graph_id=assistant.graph_id, updated_at=now)
-        self.store.record(
-            "created",
-            tid,
-            run_id,
-            at=now,
-            strategy=spec.multitask_strategy,
-            after_seconds=spec.after_seconds,
-        )
-        stream = self._streams[run_id] = RunStream(run_id, resumable=spec.stream_resumable)
-        self.thread_feeds.run_created(tid, stream)
-        reader = stream.reader(stream_modes) if stream_modes is not None else None
-        if isinstance(decision, Supersede):
-            for old_id in decision.run_ids:
-                old = self.store.runs[old_id]
-                self._stops.stop(
-                    old, decision.action, decision.reason, "superseded", superseded_by=run_id
-                )
-        self._schedule(tid)
-        return run, reader
-
-    def check_run(self, thread_id: str | None, spec: RunSpec) -> AssistantRecord:
-        """Raise what `create_run` would raise before it changes anything."""
-        if self._closed:
-            raise Conflict("The nbruns server is closed; create a new one.")
-        assistant = self.assistants.for_run(spec.assistant_id)
-        if spec.command and spec.command.get("resume") is not None and thread_id is None:
-            raise BadRequest("You must provide a thread_id when resuming.")
-        if (
-            thread_id is not None
-            and thread_id not in self.store.threads
-            and spec.if_not_exists != "create"
-        ):
-            raise NotFound("Thread or assistant not found.")
-        return assistant
 
     # -- runs: scheduling and releasing --------------------------------------
 
@@ -313,17 +303,21 @@ class Executor:
             return
         now = self.clock()
         if run.scheduled_at > now:
-            timer = self._timers.pop(thread_id, None)
-            if timer is not None:
-                timer.cancel()
-            loop = asyncio.get_running_loop()
-            self._timers[thread_id] = loop.call_later(
-                run.scheduled_at - now, self._on_timer, thread_id
-            )
+            self._start_later(thread_id, run.scheduled_at - now)
             return
+        if run.multitask_strategy in GATHERED:
+            # collect, debounce: the held runs start as one, once debounce's window ends
+            due = self._merging.due(run, now)
+            if due > now:
+                self._start_later(thread_id, due - now)
+                return
+            run = self._merging.gather(run, now)
+        else:
+            run = self._merging.unsteer(run)  # its target ended first: it runs as queued
         started = self.store.replace_run(transition(run, "running", at=now, started_at=now))
         run_task = self._run_tasks[run.run_id] = RunTask(run.run_id, thread_id)
         self.store.record("started", thread_id, run.run_id, at=now)
+        self.policies.forget(run.run_id)  # started: its pending_ttl_s no longer applies
         self.thread_feeds.run_started(thread_id, run.run_id)
         stream = self._streams.get(run.run_id)
         if stream is not None:
@@ -334,6 +328,14 @@ class Executor:
         run_task.task = task
         self._own(task)
         task.add_done_callback(lambda t: self._body.after_task(run_task, t))
+
+    def _start_later(self, thread_id: str, delay: float) -> None:
+        """Schedule the thread again in `delay` s (one timer per thread: the latest)."""
+        timer = self._timers.pop(thread_id, None)
+        if timer is not None:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timers[thread_id] = loop.call_later(delay, self._on_timer, thread_id)
 
     def _on_timer(self, thread_id: str) -> None:
         self._timers.pop(thread_id, None)
@@ -355,11 +357,17 @@ class Executor:
             self._pool.jobs.pop(run_task.run_id, None)
         self._close_stream(run_task.run_id, run_task.thread_id)
         self._outcomes.wake(run_task.run_id, run_task.progress.values)
+        # its merged runs end as it did, before the thread's next run can start
+        for merged_id in self._merging.follow(run_task.run_id, run_task.thread_id):
+            self._close_stream(merged_id, run_task.thread_id)
+            self._outcomes.wake(merged_id, run_task.progress.values)
         if run_task.thread_id in self.store.threads:
             self._schedule(run_task.thread_id)
 
     def _pending_ended(self, run: RunRecord) -> None:
         """A pending run was stopped before it started: its thread may go on."""
+        self.policies.forget(run.run_id)
+        self._merging.forget(run.run_id)
         self._close_stream(run.run_id, run.thread_id)
         self._outcomes.wake(run.run_id)
         self._schedule(run.thread_id)
@@ -397,6 +405,7 @@ class Executor:
         torn down gets (it cancels the run tasks itself). Repeating it changes nothing."""
         self._closed = True
         self.crons.stop()
+        self.policies.close()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()

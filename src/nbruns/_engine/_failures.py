@@ -23,12 +23,12 @@ TRACEBACK_KEPT = 20_000
 where the node's own frames and the error are."""
 
 
-def failure_body(exc: BaseException, *, time_limit: float | None = None) -> dict[str, str]:
+def failure_body(exc: BaseException, *, timed_out: str | None = None) -> dict[str, str]:
     """`error_body` and the formatted traceback (at most `TRACEBACK_KEPT` characters).
-    For a run the server's time limit cut short (`time_limit`), the message names it."""
+    For a run a time limit cut short, `timed_out` is the message (it names the limit)."""
     body = error_body(exc)
-    if time_limit is not None:
-        body["message"] = f"the run took longer than the server's run timeout of {time_limit:g} s"
+    if timed_out:
+        body["message"] = timed_out
     text = "".join(traceback.format_exception(exc))
     if len(text) > TRACEBACK_KEPT:
         cut = "[earlier lines cut]\n"

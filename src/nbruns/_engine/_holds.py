@@ -216,12 +216,25 @@ class StepWatch:
     them).
     """
 
-    __slots__ = ("_after", "_before", "_finished", "_holds", "_open", "_run_id", "_thread_id")
+    __slots__ = (
+        "_after",
+        "_before",
+        "_finished",
+        "_holds",
+        "_open",
+        "_resuming",
+        "_run_id",
+        "_thread_id",
+        "at_boundary",
+    )
 
     def __init__(self, holds: Holds, thread_id: str, run_id: str) -> None:
         self._holds = holds
         self._thread_id = thread_id
         self._run_id = run_id
+        # awaited at each new step's boundary, after any hold (steer delivers there)
+        self.at_boundary: Callable[[Boundary], Awaitable[None]] | None = None
+        self._resuming = False  # the graph is driven again from the boundary just crossed
         self._open: set[Any] = set()  # ids of tasks started and not yet ended
         self._finished: list[str] = []  # names of the tasks of the step that just ended
         self._after: tuple[str, ...] = ()  # the boundary being crossed: its `after`...
@@ -238,12 +251,17 @@ class StepWatch:
             return
         if not isinstance(name, str):
             return
-        if not self._open:  # every task had ended: a new step begins
+        if not self._open and self._resuming:  # the boundary was crossed already
+            self._resuming = False
+            self._before = [name]
+        elif not self._open:  # every task had ended: a new step begins
             self._after, self._before = tuple(self._finished), [name]
             self._finished = []
             if self._holds.watching(self._thread_id):
                 boundary = Boundary(after=self._after, before=(name,))
                 await self._holds.wait_at(self._thread_id, self._run_id, boundary)
+            if self.at_boundary is not None:
+                await self.at_boundary(Boundary(after=self._after, before=(name,)))
         elif self._before is not None and _PUSH not in (event.get("triggers") or ()):
             if name not in self._before:  # another node of the step that is starting
                 self._before.append(name)
@@ -253,6 +271,12 @@ class StepWatch:
                         self._thread_id, self._run_id, boundary, named_only=True
                     )
         self._open.add(event.get("id"))
+
+    def resume(self) -> None:
+        """The graph is driven again from the boundary it stopped at: its first step
+        starting is that boundary, not a new one (no hold catches it twice)."""
+        self._resuming = True
+        self._open.clear()
 
     async def ended(self) -> None:
         """The graph has run its last step: the run's end is a boundary too."""

@@ -22,7 +22,9 @@ import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from langgraph.types import Command
 
 from .._core._lifecycle import transition
 from .._core._records import Head, RunPhase, RunRecord
@@ -30,14 +32,19 @@ from .._core._store import MemoryStore
 from .._core._types import CancelSource
 from .._persistence._checkpoints import NbrunsSaver
 from . import _serde
-from ._drive import drive, error_body
+from ._drive import FROM_RUN, drive, error_body
 from ._failures import failure_body, log_failure
 from ._graphs import GraphRegistry
 from ._holds import Holds, StepWatch
 from ._pool import current_run
+from ._run_policy import run_limit
 from ._run_task import RunTask, TaskState
 from ._runstream import RunStream
+from ._steer import SteerNow, steer_hook
 from ._threads import Threads
+
+if TYPE_CHECKING:
+    from ._rolled_back import RolledBack
 
 __all__ = ["LOOP_TEARDOWN", "RunBody", "drop_rolled_back", "end_run"]
 
@@ -106,6 +113,9 @@ class RunBody:
     run's sync nodes still have in the thread pool (`blocking_jobs`, taken).
     """
 
+    # where a rollback keeps the run's checkpoints before deleting them (the executor's)
+    rolled_back: RolledBack | None = None
+
     def __init__(
         self,
         store: MemoryStore,
@@ -120,6 +130,7 @@ class RunBody:
         stop_all: Callable[[str], None],
         blocking_jobs: Callable[[str], list[concurrent.futures.Future[Any]]],
         holds: Holds,
+        deliver_steer: Callable[[str, str, tuple[str, ...], tuple[str, ...]], Any] | None = None,
     ) -> None:
         self.store = store
         self.graphs = graphs
@@ -132,6 +143,8 @@ class RunBody:
         self._stop_all = stop_all
         self._blocking_jobs = blocking_jobs
         self.holds = holds
+        # merge the runs steering into a run; their inputs combined (`Merging.deliver`)
+        self._deliver_steer = deliver_steer
 
     async def execute(self, run_task: RunTask, run: RunRecord) -> None:
         """The run's task: drive the graph, then record how the run ended."""
@@ -151,19 +164,34 @@ class RunBody:
         error: Mapping[str, Any] | None = None
         failed: Exception | None = None
         source: CancelSource | None = None
+        steps = StepWatch(self.holds, run.thread_id, run.run_id)
+        if self._deliver_steer is not None:
+            steps.at_boundary = steer_hook(self.store, run.thread_id, run.run_id, run_task.progress)
+        graph_input: Any = FROM_RUN
+        began = self.clock()
         try:
-            await drive(
-                graph,
-                run,
-                stream,
-                progress=run_task.progress,
-                control=run_task.control,
-                on_step=lambda nodes: self.store.record(
-                    "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
-                ),
-                time_limit=self.run_timeout,
-                steps=StepWatch(self.holds, run.thread_id, run.run_id),
-            )
+            while True:  # once, plus once more for each steer delivered
+                limit = run_limit(run, self.run_timeout).seconds  # its policy's, or ours
+                if limit is not None:
+                    limit = max(limit - (self.clock() - began), 0.0)
+                try:
+                    await drive(
+                        graph,
+                        run,
+                        stream,
+                        progress=run_task.progress,
+                        control=run_task.control,
+                        on_step=lambda nodes: self.store.record(
+                            "step", run.thread_id, run.run_id, at=self.clock(), nodes=nodes
+                        ),
+                        time_limit=limit,
+                        steps=steps,
+                        graph_input=graph_input,
+                    )
+                    break
+                except SteerNow as steer:
+                    graph_input = await self._steer(run, steer)
+                    steps.resume()
         except asyncio.CancelledError:
             await self._clean_up(run_task)
             raise
@@ -185,6 +213,15 @@ class RunBody:
         # that lands while its end is recorded is only noted, and `_finalize` acts on it.
         run_task.advance(TaskState.CLEANING_UP)
         await self._finalize(run_task, graph, ending, error=error, failed=failed, source=source)
+
+    async def _steer(self, run: RunRecord, steer: SteerNow) -> Any:
+        """At a safe boundary the graph was left at: merge the runs steered into this one,
+        once its finished steps are saved; what to drive it on with."""
+        assert self._deliver_steer is not None
+        await self.saver.settled(run.thread_id)
+        boundary = steer.boundary
+        update = self._deliver_steer(run.run_id, run.thread_id, boundary.after, boundary.before)
+        return None if update is None else Command(update=update)
 
     async def _finalize(
         self,
@@ -233,9 +270,16 @@ class RunBody:
         else:
             body = _serde.dumps_state(values) if values is not None else head.values
         now = self.clock()
-        limit = self.run_timeout if ending == "timeout" else None
-        failure = None if failed is None else failure_body(failed, time_limit=limit)
-        changes = {"error": error, "result": body, "cancel_source": source, "failure": failure}
+        # a timeout says whose limit it was: the run's policy's or the server's
+        why = run_limit(run, self.run_timeout).reason if ending == "timeout" else None
+        failure = None if failed is None else failure_body(failed, timed_out=why)
+        changes = {
+            "error": error,
+            "result": body,
+            "cancel_source": source,
+            "cancel_reason": why,
+            "failure": failure,
+        }
         end_run(self.store, run, ending, now, **changes)
         if failed is not None and failure is not None:
             log_failure(self.store.runs.get(run_id, run), failure, failed)
@@ -261,6 +305,8 @@ class RunBody:
         action = run.cancel_action if run is not None else "rollback"
         graph = self.graphs.get(run.graph_id) if run is not None else None
         if action == "rollback" and thread_id in self.store.threads:
+            if self.rolled_back is not None and run is not None:
+                await self.rolled_back.keep(run, graph)
             await self.saver.adelete_for_runs([run_id], thread_id=thread_id)
             # a resume wrote onto the checkpoint the run started from
             await self.saver.arestore_writes(thread_id, run_task.mark)

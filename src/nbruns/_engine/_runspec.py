@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._core._records import AssistantRecord, ThreadRecord
-from .._core._types import IfNotExists, MultitaskStrategy, OnCompletion
+from .._core._types import IfNotExists, NbrunsStrategy, OnCompletion
 
 __all__ = ["RunSpec", "assistant_id_for_graph", "is_uuid", "run_kwargs", "thread_config"]
 
@@ -45,7 +45,8 @@ class RunSpec:
     checkpoint_id: str | None = None
     interrupt_before: Any = None
     interrupt_after: Any = None
-    multitask_strategy: MultitaskStrategy = "enqueue"
+    # None: not given; the run's policy, the choose hook or "enqueue" decides (_policies)
+    multitask_strategy: NbrunsStrategy | None = None
     if_not_exists: IfNotExists = "reject"
     on_completion: OnCompletion = "delete"
     after_seconds: float = 0.0

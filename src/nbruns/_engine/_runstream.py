@@ -1,4 +1,13 @@
-"""Per-run event fan-out: one publisher (the run's task), any number of SSE readers."""
+"""Per-run event fan-out: one publisher (the run's task), any number of SSE readers.
+
+A merged run (steer, collect, debounce) never publishes: from its merge on, its stream
+*follows* its carrier's (`RunStream.add_follower`). The carrier's stream hands each
+event it publishes on to its followers' readers, in the stream modes each follower
+asked for (the carrier's graph is driven with those modes too, see `modes`); the
+follower's own thread feeds are not told again (they see the carrier's events). The
+executor closes a follower's stream when its carrier ends, so a client streaming its
+message reads the answer that includes it, to the end.
+"""
 
 from __future__ import annotations
 
@@ -26,30 +35,74 @@ class RunStream:
     """Events of one run. Readers see what is published after they subscribe;
     a resumable run keeps every event so a reader can replay after an event id."""
 
-    __slots__ = ("_changed", "_closed", "_events", "_readers", "resumable", "run_id", "taps")
+    __slots__ = (
+        "_changed",
+        "_closed",
+        "_events",
+        "_followers",
+        "_readers",
+        "own_modes",
+        "resumable",
+        "run_id",
+        "taps",
+    )
 
-    def __init__(self, run_id: str, *, resumable: bool = False) -> None:
+    def __init__(
+        self, run_id: str, *, resumable: bool = False, modes: Collection[str] = ()
+    ) -> None:
         self.run_id = run_id
         self.resumable = resumable
+        self.own_modes = frozenset(modes)  # the stream modes the run was created with
         # (event id, mode, event name, data bytes); ids are 1-based positions
         self._events: list[tuple[int, str, str, bytes]] = []
         self._readers = 0
         self._closed = False
         self._changed = asyncio.Event()
         self.taps: list[StreamTap] = []
+        self._followers: list[RunStream] = []  # the streams of runs merged into this one
 
     @property
     def wanted(self) -> bool:
         """Whether anyone could read an event published now (else skip encoding it)."""
-        return self.resumable or self._readers > 0 or bool(self.taps)
+        return (
+            self.resumable
+            or self._readers > 0
+            or bool(self.taps)
+            or any(f.resumable or f._readers for f in self._followers)
+        )
+
+    def modes(self, own: Collection[str]) -> list[str]:
+        """The modes to publish: the run's own (`own`), then those its followers asked
+        for that it did not (only they get those)."""
+        extra = {m for f in self._followers for m in f.own_modes if m not in own}
+        return [*own, *sorted(extra)]
+
+    def add_follower(self, follower: RunStream) -> None:
+        """`follower`'s run was merged into this run: from now on its readers get this
+        run's events (first its own `metadata` event: its run goes on, inside this one)."""
+        if follower is not self and follower not in self._followers:
+            self._followers.append(follower)
+            follower.started()
 
     def publish(self, mode: str, event: str, data: Any) -> None:
         if self._closed or not self.wanted:
             return
         encoded = _serde.dumps(data)
-        for tap in self.taps:
-            tap.on_event(self.run_id, event, encoded)
-        if self.resumable or self._readers:
+        # with followers, a mode only they asked for is theirs alone
+        if not self._followers or mode in self.own_modes or mode in _EVERY_READER:
+            for tap in self.taps:
+                tap.on_event(self.run_id, event, encoded)
+            if self.resumable or self._readers:
+                self._events.append((len(self._events) + 1, mode, event, encoded))
+                self._wake()
+        for follower in self._followers:
+            follower._forwarded(mode, event, encoded)
+
+    def _forwarded(self, mode: str, event: str, encoded: bytes) -> None:
+        """An event of the carrier this stream follows (its thread feeds saw it there)."""
+        if self._closed or not (self.resumable or self._readers):
+            return
+        if mode in self.own_modes or mode in _EVERY_READER:
             self._events.append((len(self._events) + 1, mode, event, encoded))
             self._wake()
 

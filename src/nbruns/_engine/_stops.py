@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from .._core._errors import InvalidInput, NotFound
+from .._core._errors import Conflict, InvalidInput, NotFound
 from .._core._lifecycle import INFLIGHT, public_status, transition
 from .._core._records import RunRecord
 from .._core._store import MemoryStore
@@ -43,6 +43,22 @@ def _cancel_action(action: str) -> CancelAction:
     if action == "rollback":
         return "rollback"
     raise InvalidInput(f"Invalid cancel action {action!r}: use one of {CANCEL_ACTIONS}")
+
+
+def _merged_conflict(merged: list[RunRecord]) -> Conflict:
+    """409 for cancelling merged runs: they end as their carriers end (which to cancel)."""
+    if len(merged) == 1:
+        run = merged[0]
+        return Conflict(
+            f"Run {run.run_id} was merged into run {run.merged_into} and ends as that run "
+            f"ends; cancel run {run.merged_into} instead."
+        )
+    runs = ", ".join(r.run_id for r in merged)
+    carriers = ", ".join(dict.fromkeys(str(r.merged_into) for r in merged))
+    return Conflict(
+        f"Runs {runs} were merged into other runs and end as those end; "
+        f"cancel run(s) {carriers} instead."
+    )
 
 
 def _as_json(body: Any) -> bytes:
@@ -78,6 +94,9 @@ class Stops:
             run = self.store.get_run(thread_id, run_id)
         except NotFound:
             raise NotFound("No runs found to cancel.") from None
+        if run.phase == "merged":
+            # its input is in another run: stopping it alone means nothing
+            raise _merged_conflict([run])
         if run.phase not in INFLIGHT:
             raise NotFound(
                 f"{_NOTHING_TO_CANCEL} (Run {run_id} already finished with status "
@@ -107,6 +126,9 @@ class Stops:
             raise NotFound("No runs found to cancel.")
         cancelable = [r for r in targets if r.phase in INFLIGHT]
         if not cancelable:
+            merged = [r for r in targets if r.phase == "merged"]
+            if merged:  # named by id, and nothing else to cancel: as `cancel` on it
+                raise _merged_conflict(merged)
             raise NotFound(_NOTHING_TO_CANCEL)
         for run in cancelable:
             current = self.store.runs.get(run.run_id)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from .._core._errors import BadRequest, Conflict, InvalidInput, NotFound
+from .._core._policy import policy_of
 from .._core._records import AssistantRecord, Head, RunRecord, ThreadRecord
 from .._core._store import MemoryStore
 from .._core._types import CancelAction, CancelSource
@@ -70,6 +71,7 @@ class Threads:
         graph_id: str | None = None,
         temporary: bool = False,
     ) -> ThreadRecord:
+        policy_of(metadata, where="thread")  # a bad metadata["multitask"]: 422, nothing made
         now = self.clock()
         record = ThreadRecord(
             thread_id=thread_id or str(uuid.uuid4()),
@@ -115,6 +117,7 @@ class Threads:
 
     def update(self, thread_id: str, metadata: Mapping[str, Any]) -> ThreadRecord:
         thread = self.store.get_thread(thread_id)
+        policy_of(metadata, where="thread")  # a bad metadata["multitask"]: 422, unchanged
         return self.store.replace_thread(
             thread_id, metadata={**thread.metadata, **metadata}, updated_at=self.clock()
         )

@@ -30,6 +30,8 @@ from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from .._compose import Engine, Options
 from .._engine._executor import LOOP_TEARDOWN
+from .._engine._policies import Choose, checked_hook
+from .._engine._rolled_back import DEFAULT_KEEP_ROLLED_BACK_S, check_keep_rolled_back_s
 from .._project._load import ConfigError, load_project, project_options
 from ._clients import (
     InProcessAsyncClient,
@@ -69,6 +71,21 @@ class Server:
     `loop="thread"` (the default) runs it on a loop in a thread of its own;
     `loop="current"` on the event loop running where it is created (see the
     module's docstring for what that buys and costs; no `path` there).
+
+    `choose=` is the server's choose hook, `choose(new_input, thread) -> strategy name
+    | None`, asked for a new run's multitask strategy when neither the call nor the
+    run's policy (`metadata={"multitask": {...}}` of the call, thread or assistant)
+    names one; None from it means "enqueue". It gets the run's input (its `command`
+    for a resume) and the thread as `threads.get` shows it, values included (a thread
+    the run creates reads idle, with no values). It runs on the server's loop as the
+    run is created, so it must be a plain function that returns quickly (no I/O, no
+    model calls). An exception or a name that is not one of the eight strategies
+    fails the request with a 422 naming the hook, and nothing is created.
+    `nbruns.policies.by_message` is an example to copy.
+
+    `keep_rolled_back_s=` (default 3600) is how long a rolled-back run's checkpoints
+    stay restorable (`nbruns.rolled_back_frame`, `nbruns.restore`); 0 deletes them at
+    once, as LangGraph's server does. A negative or non-number value is a ValueError.
     """
 
     def __init__(
@@ -80,8 +97,12 @@ class Server:
         loop: LoopChoice = "thread",
         auth: Any = None,
         config: str | os.PathLike[str] | None = None,
+        choose: Choose | None = None,
+        keep_rolled_back_s: float = DEFAULT_KEEP_ROLLED_BACK_S,
     ) -> None:
         _check_loop_choice(loop, path)
+        keep_rolled_back_s = check_keep_rolled_back_s(keep_rolled_back_s)
+        checked_hook(choose)  # a TypeError before anything starts
         # langgraph.json first: its env and dependencies come before any of its imports
         project = None if config is None else load_project(config)
         if project is not None and project.auth is not None and auth is not None:
@@ -95,6 +116,8 @@ class Server:
             path=self.path,
             run_timeout=run_timeout,
             own_pool=loop == "thread",
+            keep_rolled_back_s=keep_rolled_back_s,
+            choose=choose,
             **(project_options(project) if project is not None else {}),
         )
         if auth is not None:  # a langgraph_sdk.Auth: every request is authenticated
@@ -109,6 +132,26 @@ class Server:
         else:
             self._loop.run(self._engine.start())
         self._closed = False
+
+    @property
+    def choose(self) -> Choose | None:
+        """The server's choose hook (see the class docstring); assignable."""
+        return self.executor.choose
+
+    @choose.setter
+    def choose(self, hook: Choose | None) -> None:
+        self.executor.choose = hook
+
+    @property
+    def keep_rolled_back_s(self) -> float:
+        """Seconds a rolled-back run's checkpoints stay restorable (`nbruns.restore`);
+        0 deletes them at once, as LangGraph's server does. Assignable: it applies to
+        rollbacks from then on."""
+        return self.executor.keep_rolled_back_s
+
+    @keep_rolled_back_s.setter
+    def keep_rolled_back_s(self, seconds: float) -> None:
+        self.executor.keep_rolled_back_s = check_keep_rolled_back_s(seconds)
 
     def register(self, graphs: Mapping[str, Any]) -> None:
         """Add or replace graphs by id (each gets a system assistant of the same name)."""
@@ -267,10 +310,25 @@ def _in_process_server(
     path: str | os.PathLike[str] | None,
     loop: LoopChoice = "thread",
     config: str | os.PathLike[str] | None = None,
+    choose: Choose | None = None,
+    keep_rolled_back_s: float | None = None,
 ) -> Server | None:
-    """The in-process server a client should talk to, with `graphs` registered; None for
-    `url`, after checking that nothing meant for the in-process server came with it."""
+    """The in-process server a client should talk to, with `graphs` registered (and
+    `choose` as its hook, if given); None for `url`, after checking that nothing meant
+    for the in-process server came with it."""
+    if keep_rolled_back_s is not None:
+        keep_rolled_back_s = check_keep_rolled_back_s(keep_rolled_back_s)
     if url is not None:
+        if keep_rolled_back_s is not None:
+            raise ValueError(
+                "keep_rolled_back_s= is the in-process server's option; a server at url= "
+                "has its own (for nbruns serve: --keep-rolled-back-s)"
+            )
+        if choose is not None:
+            raise ValueError(
+                "choose= is the in-process server's choose hook; a server at url= has its "
+                "own (for nbruns serve: --choose module:function)"
+            )
         if path is not None:
             raise ValueError("path= makes the in-process server durable; it cannot go with url=")
         if config is not None:
@@ -289,6 +347,10 @@ def _in_process_server(
     server = default_server(path, loop=loop, config=config)
     if graphs:
         server.register(graphs)
+    if choose is not None:
+        server.choose = choose
+    if keep_rolled_back_s is not None:
+        server.keep_rolled_back_s = keep_rolled_back_s
     return server
 
 
@@ -302,6 +364,8 @@ def get_client(
     timeout: httpx.Timeout | float | None = None,
     loop: LoopChoice = "thread",
     config: str | os.PathLike[str] | None = None,
+    choose: Choose | None = None,
+    keep_rolled_back_s: float | None = None,
 ) -> LangGraphClient:
     """The official async LangGraph SDK client, for nbruns in this process or any server.
 
@@ -313,11 +377,15 @@ def get_client(
     (created on first use; one per loop): faster, with the limits `Server`
     lists. `config="langgraph.json"` loads a LangGraph project into that server
     (its graphs, env, dependencies, store, auth and http app; one server per file),
-    as `nbruns serve --config` and `langgraph dev` do. With `url`, it is
+    as `nbruns serve --config` and `langgraph dev` do. `choose=` sets that server's
+    choose hook (see `Server`; it stays until replaced), `keep_rolled_back_s=` how long
+    its rolled-back runs stay restorable (see `Server`). With `url`, it is
     `langgraph_sdk.get_client(url=...)`: a plain client for `nbruns serve` or any
     LangGraph API server.
     """
-    server = _in_process_server(graphs, url, path, loop, config)
+    server = _in_process_server(
+        graphs, url, path, loop, config, choose, keep_rolled_back_s=keep_rolled_back_s
+    )
     if server is None:
         from langgraph_sdk import get_client as sdk_get_client
 
@@ -337,9 +405,13 @@ def get_sync_client(
     headers: Mapping[str, str] | None = None,
     timeout: httpx.Timeout | float | None = None,
     config: str | os.PathLike[str] | None = None,
+    choose: Choose | None = None,
+    keep_rolled_back_s: float | None = None,
 ) -> SyncLangGraphClient:
     """The official sync LangGraph SDK client; see `get_client`. Safe inside a notebook cell."""
-    server = _in_process_server(graphs, url, path, config=config)
+    server = _in_process_server(
+        graphs, url, path, config=config, choose=choose, keep_rolled_back_s=keep_rolled_back_s
+    )
     if server is None:
         from langgraph_sdk import get_sync_client as sdk_get_sync_client
 

@@ -15,6 +15,8 @@ from starlette.applications import Starlette
 
 from .._api._cors import CorsPolicy
 from .._compose import Engine, Options
+from .._engine._policies import Choose
+from .._engine._rolled_back import DEFAULT_KEEP_ROLLED_BACK_S
 from .._project._load import ConfigError, Project, load_project, project_options
 
 if TYPE_CHECKING:
@@ -56,14 +58,17 @@ def build_app(
     db: str | None = None,
     project: Project | None = None,
     cors_origins: Sequence[str] = (),
+    choose: Choose | None = None,
+    keep_rolled_back_s: float = DEFAULT_KEEP_ROLLED_BACK_S,
 ) -> Starlette:
     """An ASGI app serving `graphs`; runs are interrupted with a reason on shutdown.
 
     With `db`, assistants, threads, runs and checkpoints live in that SQLite file.
     With `project` (a loaded langgraph.json), its graphs, store, auth and http sections
     too. Browser pages on loopback origins, `cors_origins` and the ones `http.cors`
-    lists may call the API. The engine starts in the app's lifespan, on the loop
-    uvicorn serves it from.
+    lists may call the API. `choose` is the server's choose hook, `keep_rolled_back_s`
+    how long rolled-back runs stay restorable (see `nbruns.Server`).
+    The engine starts in the app's lifespan, on the loop uvicorn serves it from.
     """
     cors = project.cors if project is not None and project.cors else CorsPolicy()
     engine = Engine(
@@ -75,6 +80,8 @@ def build_app(
             max_body_bytes=max_body_bytes,
             **(project_options(project) if project is not None else {}),
             cors=cors.with_origins(cors_origins),
+            choose=choose,
+            keep_rolled_back_s=keep_rolled_back_s,
         )
     )
 

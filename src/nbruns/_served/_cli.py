@@ -6,12 +6,25 @@ import argparse
 import gc
 from collections.abc import Sequence
 
+from .._engine._rolled_back import DEFAULT_KEEP_ROLLED_BACK_S, check_keep_rolled_back_s
 from ._app import DEFAULT_MAX_BODY_BYTES, build_app, load_config, make_server
 from ._banner import banner_lines, config_notes, log_banner, show_nbruns_log
+from ._choose import CHOOSE_ENV, load_choose
 
 __all__ = ["LOG_LEVELS", "main"]
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _keep_seconds(text: str) -> float:
+    """--keep-rolled-back-s: a number of seconds >= 0, refused with the reason."""
+    try:
+        return check_keep_rolled_back_s(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a number of seconds >= 0 (how long a rolled-back run's "
+            "checkpoints stay restorable; 0 deletes them at once, as LangGraph's server does)"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -29,6 +42,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     serve.add_argument("--run-timeout", type=float, help="seconds before a run ends as timeout")
     serve.add_argument("--db", help="keep everything in this SQLite file (survives restarts)")
+    serve.add_argument(
+        "--keep-rolled-back-s",
+        type=_keep_seconds,
+        default=DEFAULT_KEEP_ROLLED_BACK_S,
+        metavar="SECONDS",
+        help="how long a rolled-back run's checkpoints stay restorable "
+        "(POST /nbruns/threads/{id}/rolled_back/{run_id}/restore; default 3600, "
+        "0: deleted at once, as LangGraph's server does)",
+    )
+    serve.add_argument(
+        "--choose",
+        metavar="MODULE:FUNCTION",
+        help="a choose hook, choose(new_input, thread) -> strategy name or None, for runs "
+        "whose call and policy name no multitask strategy (e.g. nbruns.policies:by_message; "
+        f"default: ${CHOOSE_ENV})",
+    )
     serve.add_argument(
         "--cors-origin",
         action="append",
@@ -51,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     show_nbruns_log(args.log_level)
     project = load_config(args.config) if args.config else None
+    choose, _ = load_choose(args.choose)  # after the config: its env may set NBRUNS_CHOOSE
     app = build_app(
         {},
         api_key=args.api_key,
@@ -59,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         db=args.db,
         project=project,
         cors_origins=args.cors_origin,
+        choose=choose,
+        keep_rolled_back_s=args.keep_rolled_back_s,
     )
     engine = app.state.engine
     config_path = project.path if project is not None else None

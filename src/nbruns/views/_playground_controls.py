@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import ipywidgets as w
 
 from ._playground_boundaries import boundary_options
+from ._playground_options import PolicyOptions
 
 __all__ = ["Controls"]
 
@@ -34,6 +35,7 @@ class Controls:
         self.hold = w.Checkbox(value=False, description="hold the next run", indent=False)
         self.hold_at = w.Dropdown(options=boundary_options([]), description="at")
         self.release_button = _button("Release", "play")
+        self.options = PolicyOptions()  # the thread's multitask policy (nbruns only)
         self.status = w.HTML(value="")
         self.live_html = w.HTML(value="")
         self.this_thread_only = w.Checkbox(
@@ -63,6 +65,7 @@ class Controls:
                 w.HBox([self.thread_picker, self.new_thread_button, self.clear_button]),
                 w.HBox([self.message, self.send_button]),
                 self.strategy,
+                self.options.area,
                 self.sleep,
                 w.HBox([self.hold, self.hold_at, self.release_button]),
                 self.status,

@@ -41,7 +41,8 @@ def _held(run: Mapping[str, Any]) -> str:
 
 
 def runs_table(runs: Sequence[Mapping[str, Any]], labels: Mapping[str, str]) -> str:
-    """The runs as a table: thread label, short run id, strategy, status, times, held, error."""
+    """The runs as a table: thread label, short run id, strategy, status, times, held, error,
+    and which run superseded it or carries its input (merged)."""
     frame = runs_to_frame(runs)
     if frame.empty:
         return table("Runs", None)
@@ -56,10 +57,11 @@ def runs_table(runs: Sequence[Mapping[str, Any]], labels: Mapping[str, str]) -> 
             "queue wait (s)": frame["queue_wait"].dt.total_seconds().round(3),
             "duration (s)": frame["duration"].dt.total_seconds().round(3),
             "superseded by": frame["superseded_by"].map(_short),
+            "merged into": frame["merged_into"].map(_short),
         },
     )
     columns = ["thread", "run", "strategy", "status", "held", "error", "created"]
-    columns += ["queue wait (s)", "duration (s)", "superseded by"]
+    columns += ["queue wait (s)", "duration (s)", "superseded by", "merged into"]
     return table("Runs", view[columns])
 
 

@@ -3,8 +3,10 @@
 Times become seconds since the first moment in the data. Rolled-back runs
 come as run dicts with status `rolled_back` (nbruns lists them) or are rebuilt
 from their `created`, `started` and `rolled_back` events; either way each is
-one bar. Nothing else is made up: a run whose start is unknown (servers
-without nbruns' fields) is drawn from created_at.
+one bar. A run merged into another (steer, collect, debounce: its `merged_into`,
+or a `merged` event) never ran on its own: it is kept as an arrival that points
+into its carrier, not as a bar. Nothing else is made up: a run whose start is
+unknown (servers without nbruns' fields) is drawn from created_at.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from ._read import parse_time
 
-__all__ = ["Bar", "Hold", "TimelineData", "error_summary"]
+__all__ = ["Bar", "Hold", "TimelineData", "Wait", "error_summary"]
 
 
 @dataclass
@@ -42,6 +44,15 @@ class Hold:
 
 
 @dataclass
+class Wait:
+    """A debounce wait: from `at`, quiet until `until`, never later than `deadline`."""
+
+    at: float
+    until: float | None
+    deadline: float | None
+
+
+@dataclass
 class Bar:
     """One run as drawn: times in seconds since the picture's first moment."""
 
@@ -63,11 +74,29 @@ class Bar:
     error_type: str | None = None
     end: float = 0.0  # `ended`, or "now" for a run still going
     row: int = 0  # its row within its thread's lane
+    cancel_source: str | None = None  # replaced, dropped, pending_ttl, run_timeout, ...
+    merged_into: str | None = None  # its carrier: it is drawn as an arrival, not a bar
+    merged_at: float | None = None  # when its input went into the carrier
+    merge_how: str | None = None  # steer, collect or debounce
+    waits: list[Wait] = field(default_factory=list)  # debounce waits for quiet
+    restored: list[tuple[float, str | None]] = field(default_factory=list)  # (at, checkpoint)
+    carries: list[str] = field(default_factory=list)  # the runs merged into it
 
     @property
     def begin(self) -> float:
         """Where the solid bar begins: when it started, else when it was created."""
         return self.started if self.started is not None else self.created
+
+    @property
+    def merged(self) -> bool:
+        return self.merged_into is not None
+
+    @property
+    def reach(self) -> float:
+        """The right-most time drawn for it (its bar's end, or a later mark)."""
+        marks = [self.merged_at or 0.0, *(t for t, _ in self.restored)]
+        marks += [w.until or w.at for w in self.waits]
+        return max([self.end, *marks])
 
     @property
     def never_started(self) -> bool:
@@ -93,6 +122,10 @@ def error_summary(error: Any) -> tuple[str | None, str | None]:
         message = message[:199] + "…"
     text = ": ".join(p for p in (kind, message) if p)
     return kind, text or None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _names(value: Any) -> list[str]:
@@ -124,6 +157,14 @@ class TimelineData:
         self.now = max(latest, self.t(now) or 0.0) if now is not None else latest
         for bar in self.runs.values():
             bar.end = bar.ended if bar.ended is not None else max(self.now, bar.begin)
+            if bar.merged:  # it never ran: it ends where its input went into the carrier
+                carrier = self.runs.get(bar.merged_into or "")
+                if bar.merged_at is None and carrier is not None:
+                    bar.merged_at = carrier.started
+                bar.merged_at = max(bar.created, bar.merged_at or bar.created)
+                bar.started, bar.end = None, bar.merged_at
+                if carrier is not None:
+                    carrier.carries.append(bar.run_id)
 
     def t(self, value: Any) -> float | None:
         """Seconds since the picture's first moment (None for no time)."""
@@ -148,6 +189,8 @@ class TimelineData:
             run.get("superseded_by"),
             reason=run.get("cancel_reason"),
             start_known="started_at" in run,
+            cancel_source=run.get("cancel_source"),
+            merged_into=run.get("merged_into") or None,
         )
         bar.error_type, bar.error = error_summary(run.get("error"))
         held = run.get("held")
@@ -190,6 +233,19 @@ class TimelineData:
             hold_id = str(e.get("hold_id") or "")
             after, before = _names(e.get("after")), _names(e.get("before"))
             bar.holds.append(Hold(at, hold_id, after, before))
+        elif kind == "merged":
+            bar.merged_into = bar.merged_into or _text(e.get("into"))
+            bar.merged_at, bar.merge_how = at, _text(e.get("how"))
+        elif kind == "debounce_wait":
+            bar.waits.append(Wait(at, self.t(e.get("until")), self.t(e.get("deadline"))))
+        elif kind == "replaced":
+            bar.superseded_by = bar.superseded_by or _text(e.get("by"))
+            bar.action, bar.cancel_source = "replaced", bar.cancel_source or "replaced"
+        elif kind == "dropped":
+            bar.action, bar.cancel_source = "dropped", bar.cancel_source or "dropped"
+            bar.reason = bar.reason or _text(e.get("reason"))
+        elif kind == "restored":
+            bar.restored.append((at, _text(e.get("checkpoint_id"))))
         elif kind == "released":
             for hold in reversed(bar.holds):
                 if hold.released is None and hold.hold_id == str(e.get("hold_id") or ""):

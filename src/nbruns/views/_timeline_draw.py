@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from ._svg import ARROW, FAINT, GREY, HATCH, INK, RED, cross, el, line, num, rect, text, title
 from ._timeline_data import Bar, Hold
 from ._timeline_layout import CHAR, Canvas
+from ._timeline_marks import MARK_KEYS, draw_restored, draw_waits, legend_item
 
-__all__ = ["ROW", "STATUS_COLOURS", "abbreviate", "draw_arrow", "draw_bar", "legend"]
+__all__ = ["BAR", "ROW", "STATUS_COLOURS", "abbreviate", "draw_arrow", "draw_bar", "legend"]
 
 STATUS_COLOURS = {
     "success": "#2f9e44",
@@ -26,6 +27,7 @@ STATUS_COLOURS = {
     "rolled_back": "#ced4da",
 }
 ROW, _BAR, _QUEUE = 26, 18, 6  # a row's height, a bar's height, a queue wait's height
+BAR = _BAR
 _SMALL = 5.4  # rough width of one 9.5px character (node names)
 _LEGEND_ROW = 18
 _DARK_TEXT = {"rolled_back", "pending"}  # light bars: dark letters
@@ -47,13 +49,19 @@ def _tooltip(c: Canvas, bar: Bar) -> str:
     lines.append(", ".join(f"{k} {c.offset(v)}" for k, v in times if v is not None))
     if bar.error:
         lines.append(f"error: {bar.error}")
-    if bar.superseded_by:
+    if bar.superseded_by and bar.action in ("replaced", "dropped"):
+        lines.append(f"{bar.action} by run {bar.superseded_by}")
+    elif bar.superseded_by:
         how = "rolled back" if bar.status == "rolled_back" else bar.action or "superseded"
         lines.append(f"{how}: superseded by run {bar.superseded_by}")
     elif bar.status == "rolled_back":
         lines.append("rolled back")
     if bar.reason:
         lines.append(f"reason: {bar.reason}")
+    if bar.cancel_source:
+        lines.append(f"cancel_source: {bar.cancel_source}")
+    if bar.carries:
+        lines.append(f"carries the input of run {', run '.join(bar.carries)}")
     lines.extend(h.describe() for h in _holds(bar))
     return title("\n".join(lines))
 
@@ -202,6 +210,8 @@ def draw_bar(c: Canvas, bar: Bar, y: float) -> str:
         if c.inside(at):
             out.append(_pause(min(max(c.x(at), x0 + 4), x1 - 2), mid, hold.describe()))
             c.used.add("held")
+    out.append(draw_waits(c, bar, top + _BAR + 2.5))
+    out.append(draw_restored(c, bar, mid))
     out.extend(_clip_marks(c, bar, x0, x1, mid))
     return el("g", "".join(out), class_="run", data_run_id=bar.run_id)
 
@@ -256,6 +266,8 @@ def _legend_item(key: str, x: float, y: float) -> str:
         return "".join(rect(bx, y, 2.4, 10, INK) for bx in (x + 5, x + 9))
     if key == "rejected":
         return cross(x + 8, y + 5, "rejected attempt", klass="legend-rejected")
+    if key in MARK_KEYS:
+        return legend_item(key, x, y)
     if key == "clipped":
         return el("path", d=f"M{num(x + 3)},{num(y + 5)} l6,-4 v8 z", fill="#ffffff", stroke=INK)
     return el(
@@ -268,7 +280,7 @@ _LEGEND_NAMES = {"clipped": "continues outside the window", "held": "held (a hol
 
 def legend(c: Canvas, y: float) -> float:
     """Draw the legend of the entries in use, wrapping, from `y`; return the y below it."""
-    extras = ["queue wait", "step", "held", "rejected", "superseded by", "clipped"]
+    extras = ["queue wait", "step", "held", "rejected", "superseded by", *MARK_KEYS, "clipped"]
     keys = [k for k in [*STATUS_COLOURS, *extras] if k in c.used]
     x, out = float(c.left), []
     for key in keys:

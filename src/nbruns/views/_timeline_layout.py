@@ -118,11 +118,11 @@ def pack(lane: list[Bar], c: Canvas) -> int:
         left = c.x(bar.created)
         for row, end in enumerate(ends):
             if end + MIN_GAP <= left:
-                bar.row, ends[row] = row, c.ends(bar)[1]
+                bar.row, ends[row] = row, max(c.ends(bar)[1], c.x(bar.reach))
                 break
         else:
             bar.row = len(ends)
-            ends.append(c.ends(bar)[1])
+            ends.append(max(c.ends(bar)[1], c.x(bar.reach)))
     return max(len(ends), 1)
 
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from ._svg import DEFS, FAINT, INK, UID, cross, el, num, rect, start_tag, text, title
 from ._timeline_data import Bar, TimelineData
-from ._timeline_draw import ROW, draw_arrow, draw_bar, legend
+from ._timeline_draw import BAR, ROW, draw_arrow, draw_bar, legend
 from ._timeline_layout import Canvas, fit_label, pack
+from ._timeline_marks import draw_arrival
 
 __all__ = ["Window", "count", "render"]
 
@@ -70,10 +71,12 @@ def _lane(
         c.used.add("rejected")
     for bar in lane:
         rows[bar.run_id] = y + _PAD + strip + bar.row * ROW
-    out.extend(draw_bar(c, bar, rows[bar.run_id]) for bar in lane)
+    out.extend(draw_bar(c, bar, rows[bar.run_id]) for bar in lane if not bar.merged)
     by_id = {bar.run_id: bar for bar in lane}
     for bar in lane:
-        if bar.superseded_by is not None and bar.superseded_by in by_id:
+        if bar.merged:  # it never ran: an arrival with an arrow into its carrier
+            out.append(draw_arrival(c, bar, rows[bar.run_id], ROW, rows, BAR))
+        elif bar.superseded_by is not None and bar.superseded_by in by_id:
             out.append(draw_arrow(c, bar, by_id[bar.superseded_by], rows))
     if not out:
         empty = "nothing in this window" if c.windowed else "no runs"
@@ -105,10 +108,10 @@ def render(
             raise ValueError(f"window must be (start, end) with end after start, got {window!r}")
         span = (w0, w1)
     everything = data.bars()
-    end = max([0.0, *(b.end for b in everything), *(t for _, t, _ in data.rejected)])
+    end = max([0.0, *(b.reach for b in everything), *(t for _, t, _ in data.rejected)])
     c = Canvas(width, left, data.t0, end, span)
     shown = set(threads)
-    bars = [b for b in everything if b.thread_id in shown and c.shows(b.created, b.end)]
+    bars = [b for b in everything if b.thread_id in shown and c.shows(b.created, b.reach)]
     by_thread: dict[str, list[Bar]] = {t: [] for t in threads}
     for bar in bars:
         by_thread[bar.thread_id].append(bar)

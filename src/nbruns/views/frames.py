@@ -54,6 +54,7 @@ RUN_COLUMNS = (
     "cancel_reason",
     "cancel_source",
     "superseded_by",
+    "merged_into",
     "error",
     "traceback",
 )
@@ -152,13 +153,15 @@ async def runs_frame(client: LangGraphClient, thread_id: str | None = None) -> p
     the run was created with), status, created_at, started_at, ended_at
     (UTC timestamps), queue_wait (started_at - created_at), duration
     (ended_at - started_at), cancel_reason, cancel_source (why it was stopped:
-    superseded, client, shutdown, run_timeout or crashed), superseded_by (the
-    run that interrupted or rolled it back), error ("ValueError: node
+    superseded, client, shutdown, run_timeout, crashed, replaced, dropped or
+    pending_ttl), superseded_by (the run that interrupted, rolled back or
+    replaced it), merged_into (for a run merged by steer, collect or debounce:
+    the run that carries its input; its status follows that run), error ("ValueError: node
     exploded" for a run that failed) and traceback (its full text). On nbruns,
     runs deleted by a rollback are here with status `rolled_back` (the SDK's
     own endpoints no longer find them). On servers other than nbruns
     started_at, ended_at, queue_wait, duration, cancel_reason, cancel_source,
-    superseded_by, error and traceback are empty unless the server sends them,
+    superseded_by, merged_into, error and traceback are empty unless the server sends them,
     and rolled-back runs are absent.
     """
     return runs_to_frame(await fetch_runs(client, None if thread_id is None else [thread_id]))

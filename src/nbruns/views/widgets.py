@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import httpx
@@ -32,7 +32,7 @@ from ._playground_setup import STRATEGIES, input_schema, server_strategies
 from ._playground_timeline import timeline_svg
 from ._playground_tokens import LiveAnswer
 from ._playground_words import http_detail, rejected_words, sent_words, short
-from ._read import fetch_runs
+from ._read import _has_nbruns, fetch_runs
 
 __all__ = ["STRATEGIES", "Playground"]
 
@@ -93,6 +93,7 @@ class Playground(Controls, HoldControl, Display):
         click(self.new_thread_button, self.new_thread)
         click(self.release_button, self.release)
         click(self.clear_button, self.clear)
+        click(self.options.apply_button, self.apply_options)
         for button, zoom in (
             (self.fit_thread_button, "thread"),
             (self.fit_recent_button, "recent"),
@@ -114,6 +115,7 @@ class Playground(Controls, HoldControl, Display):
         self.builder = InputBuilder(self.builder.spec, schema, graph=f"graph {self.graph!r}")
         self.sleep.layout.display = None if self.builder.has_sleep else "none"
         self.hold_at.options = boundary_options(await graph_nodes(self.client, self.graph))
+        self.options.show(await _has_nbruns(self.client))
         strategies = await server_strategies(self.client)
         if strategies != tuple(self.strategy.options):
             chosen = self.strategy.value
@@ -194,6 +196,22 @@ class Playground(Controls, HoldControl, Display):
             self._spawn(self._say_held(hold_id, words), name=f"{_FOLLOWER}held")
         self._kick()
         return dict(run)
+
+    async def apply_options(self, policy: Mapping[str, object] | None = None) -> bool:
+        """Set the selected thread's multitask policy (a new thread if none) from the
+        options area; `policy` ({"quiet_s": 0.5, ...}) fills the fields first. Returns
+        whether the server took it; the status line says what was set, or its 422 detail.
+        """
+        if policy is not None:
+            for key, field in self.options.fields.items():
+                field.value = "" if policy.get(key) is None else str(policy[key])
+            self.options.overflow.value = str(policy.get("overflow") or "")
+        async with self._thread_lock:
+            thread_id = self.thread_picker.value or await self.new_thread()
+        name = self.thread_names.get(thread_id, f"thread {short(thread_id)}")
+        words = await self.options.apply(self.client, thread_id, name)
+        self.say(words)
+        return not words.startswith("options not applied")
 
     async def clear(self) -> None:
         """Forget this playground's threads in the view (they stay on the server)."""
