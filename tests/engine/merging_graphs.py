@@ -25,7 +25,7 @@ from typing_extensions import TypedDict
 
 from tests.helpers import Gates
 
-__all__ = ["chat", "humans", "react", "saw", "valid_sequence"]
+__all__ = ["ask", "chat", "humans", "react", "saw", "valid_sequence"]
 
 
 class State(TypedDict):
@@ -35,6 +35,14 @@ class State(TypedDict):
 
 def _kind(message: Any) -> str:
     return str(message.get("type") if isinstance(message, dict) else message.type)
+
+
+def ask(text: str, gate: str | None = None) -> dict[str, Any]:
+    """A run's input: one user message, and the gate its nodes wait at (if any)."""
+    body: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
+    if gate is not None:
+        body["gate"] = gate
+    return body
 
 
 def humans(messages: Sequence[Any]) -> list[str]:

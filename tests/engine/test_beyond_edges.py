@@ -26,7 +26,7 @@ from langgraph_sdk.errors import ConflictError, UnprocessableEntityError
 from typing_extensions import TypedDict
 
 import nbruns
-from tests.engine.merging_graphs import chat, humans, react
+from tests.engine.merging_graphs import ask, chat, humans, react
 from tests.helpers import Gates, wait_for_status, wait_until
 
 
@@ -60,13 +60,6 @@ async def client(gates: Gates) -> AsyncIterator[Any]:
     await server.aclose()
 
 
-def _ask(text: str, gate: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
-    if gate is not None:
-        body["gate"] = gate
-    return body
-
-
 async def _collect(parts: AsyncIterator[Any]) -> list[tuple[str, Any]]:
     return [(part.event, part.data) for part in [p async for p in parts]]
 
@@ -85,7 +78,7 @@ async def test_a_steered_runs_stream_reads_the_answer_that_includes_it(
     client: Any, gates: Gates
 ) -> None:
     tid = str((await client.threads.create())["thread_id"])
-    r = str((await client.runs.create(tid, "react", input=_ask("q1", gate="g")))["run_id"])
+    r = str((await client.runs.create(tid, "react", input=ask("q1", gate="g")))["run_id"])
     await gates["g/model1"].reached()
     # S streams values and updates; its carrier R was created streaming values only
     reading = asyncio.create_task(
@@ -93,7 +86,7 @@ async def test_a_steered_runs_stream_reads_the_answer_that_includes_it(
             client.runs.stream(
                 tid,
                 "react",
-                input=_ask("more"),
+                input=ask("more"),
                 multitask_strategy="steer",
                 stream_mode=["values", "updates"],
             )
@@ -120,17 +113,17 @@ async def test_a_collected_runs_stream_and_join_stream_end_with_the_carrier(
     client: Any, gates: Gates
 ) -> None:
     tid = str((await client.threads.create())["thread_id"])
-    first = await client.runs.create(tid, "chat", input=_ask("r0", gate="a"))
+    first = await client.runs.create(tid, "chat", input=ask("r0", gate="a"))
     await gates["a/reply1"].reached()
     carrier = await client.runs.create(
-        tid, "chat", input=_ask("c1", gate="b"), multitask_strategy="collect"
+        tid, "chat", input=ask("c1", gate="b"), multitask_strategy="collect"
     )
     streamed = asyncio.create_task(
         _collect(
             client.runs.stream(
                 tid,
                 "chat",
-                input=_ask("c2", gate="b"),
+                input=ask("c2", gate="b"),
                 multitask_strategy="collect",
                 stream_mode="updates",
             )
@@ -170,13 +163,13 @@ async def _collected_pair(client: Any, gates: Gates) -> tuple[str, str, str, str
     """A thread whose first run ended and whose collect carrier holds in a sync node,
     with one run merged into it: (thread, first, carrier, merged)."""
     tid = str((await client.threads.create())["thread_id"])
-    first = str((await client.runs.create(tid, "blocking", input=_ask("r0", gate="a")))["run_id"])
+    first = str((await client.runs.create(tid, "blocking", input=ask("r0", gate="a")))["run_id"])
     await wait_for_status(client, tid, first, "running")
     ids = [
         str(
             (
                 await client.runs.create(
-                    tid, "blocking", input=_ask(text, gate="b"), multitask_strategy="collect"
+                    tid, "blocking", input=ask(text, gate="b"), multitask_strategy="collect"
                 )
             )["run_id"]
         )
@@ -239,7 +232,7 @@ async def _pending_with_ttl(path: Path, ttl: float) -> tuple[str, str, float]:
         run = await client.runs.create(
             tid,
             "agent",
-            input=_ask("later"),
+            input=ask("later"),
             after_seconds=3600,
             metadata=nbruns.Policy(pending_ttl_s=ttl).as_metadata(),
         )
@@ -300,7 +293,7 @@ async def test_a_batch_whose_third_item_the_hook_refuses_creates_nothing() -> No
     try:
         client = server.client()
         before = await client.http.get("/nbruns/runs")
-        items = [{"assistant_id": "agent", "input": _ask(t)} for t in ("a", "b", "refuse", "d")]
+        items = [{"assistant_id": "agent", "input": ask(t)} for t in ("a", "b", "refuse", "d")]
         with pytest.raises(UnprocessableEntityError) as refused:
             await client.runs.create_batch(items)
         assert "choose hook" in str(refused.value) and "ValueError" in str(refused.value)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import nbruns
-from tests.engine.merging_graphs import chat, humans
+from tests.engine.merging_graphs import ask, chat, humans
 from tests.helpers import Gates, wait_for_status, wait_until
 
 
@@ -27,13 +27,6 @@ async def client(gates: Gates) -> AsyncIterator[Any]:
     gates.open_all()
     await c.aclose()
     await server.aclose()
-
-
-def _ask(text: str, gate: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
-    if gate is not None:
-        body["gate"] = gate
-    return body
 
 
 def _policy(**keys: float) -> dict[str, Any]:
@@ -78,13 +71,13 @@ async def _check_merged(
 @pytest.mark.parametrize("burst", [1, 2, 10])
 async def test_collect_starts_a_burst_as_one_run(client: Any, gates: Gates, burst: int) -> None:
     tid = await _thread(client)
-    busy = await client.runs.create(tid, "chat", input=_ask("first", gate="g"))
+    busy = await client.runs.create(tid, "chat", input=ask("first", gate="g"))
     await gates["g/reply1"].reached()
     held = []
     for i in range(burst):
         gate = "h" if i == burst - 1 else "g"  # other keys: the last one wins
         run = await client.runs.create(
-            tid, "chat", input=_ask(f"m{i}", gate=gate), multitask_strategy="collect"
+            tid, "chat", input=ask(f"m{i}", gate=gate), multitask_strategy="collect"
         )
         held.append(str(run["run_id"]))
     assert {await _status(client, tid, r) for r in held} == {"pending"}
@@ -110,7 +103,7 @@ async def test_debounce_starts_a_burst_once_quiet(client: Any, gates: Gates, bur
         run = await client.runs.create(
             tid,
             "chat",
-            input=_ask(f"m{i}", gate="d"),
+            input=ask(f"m{i}", gate="d"),
             multitask_strategy="debounce",
             metadata=_policy(quiet_s=quiet),
         )
@@ -129,14 +122,14 @@ async def test_debounce_starts_a_burst_once_quiet(client: Any, gates: Gates, bur
 
 async def test_debounce_waits_for_a_busy_thread(client: Any, gates: Gates) -> None:
     tid = await _thread(client)
-    await client.runs.create(tid, "chat", input=_ask("first", gate="b"))
+    await client.runs.create(tid, "chat", input=ask("first", gate="b"))
     await gates["b/reply1"].reached()
     held = []
     for text in ("d1", "d2"):
         run = await client.runs.create(
             tid,
             "chat",
-            input=_ask(text),
+            input=ask(text),
             multitask_strategy="debounce",
             metadata=_policy(quiet_s=0.05),
         )
@@ -166,7 +159,7 @@ async def test_max_wait_bounds_a_stream_of_arrivals(client: Any, gates: Gates) -
     async def arrive() -> str:
         text = f"a{len(arrivals)}"
         run = await client.runs.create(
-            tid, "chat", input=_ask(text, gate="m"), multitask_strategy="debounce", metadata=policy
+            tid, "chat", input=ask(text, gate="m"), multitask_strategy="debounce", metadata=policy
         )
         arrivals.append(str(run["run_id"]))
         return text

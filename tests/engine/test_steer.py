@@ -16,7 +16,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError
 
 import nbruns
 from nbruns.views._holds import create_hold, release_hold, wait_held
-from tests.engine.merging_graphs import humans, react, valid_sequence
+from tests.engine.merging_graphs import ask, humans, react, valid_sequence
 from tests.helpers import Gates
 
 
@@ -28,13 +28,6 @@ async def client(gates: Gates) -> AsyncIterator[Any]:
     gates.open_all()
     await c.aclose()
     await server.aclose()
-
-
-def _ask(text: str, gate: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
-    if gate is not None:
-        body["gate"] = gate
-    return body
 
 
 async def _status(client: Any, tid: str, run_id: str) -> str:
@@ -61,12 +54,12 @@ async def _valid_history(client: Any, tid: str) -> None:
 
 async def _start(client: Any) -> tuple[str, str]:
     tid = str((await client.threads.create())["thread_id"])
-    run = await client.runs.create(tid, "react", input=_ask("q1", gate="g"))
+    run = await client.runs.create(tid, "react", input=ask("q1", gate="g"))
     return tid, str(run["run_id"])
 
 
 async def _steer(client: Any, tid: str, text: str = "more") -> str:
-    run = await client.runs.create(tid, "react", input=_ask(text), multitask_strategy="steer")
+    run = await client.runs.create(tid, "react", input=ask(text), multitask_strategy="steer")
     return str(run["run_id"])
 
 
@@ -126,7 +119,7 @@ async def test_steer_while_tools_run_reaches_the_final_model_call(
 async def test_steer_before_the_first_model_call(client: Any, gates: Gates) -> None:
     tid = str((await client.threads.create())["thread_id"])
     hold = await create_hold(client, tid, before="model", times=1)
-    r = str((await client.runs.create(tid, "react", input=_ask("q1", gate="g")))["run_id"])
+    r = str((await client.runs.create(tid, "react", input=ask("q1", gate="g")))["run_id"])
     await wait_held(client, hold["hold_id"], timeout=10)
     s = await _steer(client, tid)
     assert await _status(client, tid, s) == "pending"
@@ -171,7 +164,7 @@ async def test_steer_with_nothing_running_simply_runs(client: Any, gates: Gates)
     for name in ("model1", "tools", "model2"):
         gates[f"g/{name}"].open()
     run = await client.runs.create(
-        tid, "react", input=_ask("q1", gate="g"), multitask_strategy="steer"
+        tid, "react", input=ask("q1", gate="g"), multitask_strategy="steer"
     )
     final = await client.runs.join(tid, run["run_id"])
     assert _answers(final) == ["saw:q1", "saw:q1"]
@@ -217,7 +210,7 @@ async def test_merged_runs_go_with_a_carrier_rolled_back(client: Any, gates: Gat
     for name in ("model1", "tools", "model2"):
         gates[f"n/{name}"].open()
     new = await client.runs.create(
-        tid, "react", input=_ask("instead", gate="n"), multitask_strategy="rollback"
+        tid, "react", input=ask("instead", gate="n"), multitask_strategy="rollback"
     )
     final = await client.runs.join(tid, new["run_id"])
     assert humans(final["messages"]) == ["instead"]
@@ -244,7 +237,7 @@ async def test_the_carriers_stream_goes_on_across_a_delivery(client: Any, gates:
 
     async def read() -> None:
         async for part in client.runs.stream(
-            tid, "react", input=_ask("q1", gate="g"), stream_mode="values"
+            tid, "react", input=ask("q1", gate="g"), stream_mode="values"
         ):
             chunks.append(part)
 

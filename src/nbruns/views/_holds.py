@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
-from ._read import _has_nbruns
+from ._read import nbruns_only
 
 __all__ = [
     "HoldsUnsupported",
@@ -35,13 +35,7 @@ _UNSUPPORTED = (
 
 
 async def _call(client: LangGraphClient, coro: Any) -> Any:
-    try:
-        return await coro
-    except httpx.HTTPStatusError as exc:
-        # a 404 from nbruns names the hold or thread; from another server, the path
-        if exc.response.status_code == 404 and not await _has_nbruns(client):
-            raise HoldsUnsupported(_UNSUPPORTED) from None
-        raise
+    return await nbruns_only(client, coro, HoldsUnsupported(_UNSUPPORTED))
 
 
 async def create_hold(

@@ -28,6 +28,7 @@ __all__ = [
     "fetch_events",
     "fetch_history",
     "fetch_runs",
+    "nbruns_only",
     "parse_time",
 ]
 
@@ -84,6 +85,17 @@ async def _has_nbruns(client: LangGraphClient) -> bool:
         known = await _nbruns_get(client, "/nbruns/runs", _NO_THREAD) is not None
         _learn_nbruns(client, known)
     return known
+
+
+async def nbruns_only(client: LangGraphClient, call: Awaitable[Any], unsupported: Exception) -> Any:
+    """Await a call to an nbruns-only endpoint; raise `unsupported` if the server is not
+    nbruns (a 404 from nbruns itself names the missing thread, run or hold, and stays)."""
+    try:
+        return await call
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 404 and not await _has_nbruns(client):
+            raise unsupported from None
+        raise
 
 
 async def _paged(page: Callable[[int], Awaitable[Sequence[Any]]]) -> list[Any]:

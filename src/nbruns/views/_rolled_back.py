@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from langgraph_sdk.client import LangGraphClient
 
-from ._read import _has_nbruns
+from ._read import nbruns_only
 from ._sync import accepts_sync_client
 
 if TYPE_CHECKING:
@@ -53,13 +52,7 @@ _UNSUPPORTED = (
 
 
 async def _call(client: LangGraphClient, coro: Any) -> Any:
-    try:
-        return await coro
-    except httpx.HTTPStatusError as exc:
-        # a 404 from nbruns names the thread or run; from another server, the path
-        if exc.response.status_code == 404 and not await _has_nbruns(client):
-            raise RolledBackUnsupported(_UNSUPPORTED) from None
-        raise
+    return await nbruns_only(client, coro, RolledBackUnsupported(_UNSUPPORTED))
 
 
 def rolled_back_to_frame(branches: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
