@@ -65,11 +65,13 @@ if ! stage chromium ensure_chromium || ! stage install install_nbruns; then
     exit 1
 fi
 
-stage ruff python -m ruff check src tests bench scripts tools
+stage ruff python -m ruff check src tests bench scripts tools examples
 stage mypy python -m mypy
 stage pytest python -m pytest tests "$@"
+# examples/ is a user's project of its own (its pytest.ini): run through nbruns's plugin
+stage examples python -m pytest -p no:cacheprovider examples
 stage notebooks python -m pytest -p no:cacheprovider --nbval notebooks/ \
-    --nbval-sanitize-with notebooks/nbval-sanitize.cfg --nbval-current-env
+    --nbval-sanitize-with "$(python -m nbruns.testing sanitize-path)" --nbval-current-env
 
 report
 exit "$failed"

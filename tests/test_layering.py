@@ -29,10 +29,13 @@ MAY_IMPORT: dict[str, set[str]] = {
     "inprocess": {"core", "persistence", "engine", "api", "compose"},
     "served": {"core", "persistence", "engine", "api", "compose"},
     "views": set(),  # and the default client, below
+    # nbruns.testing reads through the SDK client as the views do; its pytest plugin
+    # builds in-process servers
+    "testing": {"views", "inprocess"},
     "demo": set(),
     # the package's face: it re-exports the core's `Policy` (a pure value users build)
     # and the example choose hooks (`policies`)
-    "root": {"core", "demo", "inprocess", "served", "views"},
+    "root": {"core", "demo", "inprocess", "served", "views", "testing"},
 }
 
 # The one edge outside the table: a view given no client makes the in-process one.
@@ -41,6 +44,12 @@ EXTRA_EDGES = {("views", "nbruns._inprocess._server")}
 # Banned packages a layer may still import one module of: a graph factory that asks for
 # a `ServerRuntime` gets the SDK's own runtime type, as LangGraph's server hands it.
 ALLOWED_IMPORTS = {("engine", "langgraph_sdk.runtime")}
+
+# Banned packages one module may still import: the pytest plugin imports pytest.
+ALLOWED_MODULE_IMPORTS = {
+    ("nbruns.testing._plugin", "pytest"),
+    ("nbruns.testing._plugin", "_pytest"),
+}
 
 # third-party packages no module of the layer may import
 BANNED: dict[str, set[str]] = {
@@ -52,6 +61,7 @@ BANNED: dict[str, set[str]] = {
     "inprocess": {"uvicorn", "pandas", "ipywidgets"},
     "served": {"pandas", "ipywidgets", "langgraph_sdk"},
     "views": {"starlette", "uvicorn", "langgraph", "langchain_core"},
+    "testing": {"starlette", "uvicorn", "langgraph", "langchain_core", "pytest", "_pytest"},
     "demo": {"starlette", "httpx", "uvicorn", "pandas", "ipywidgets", "langgraph_sdk"},
     "root": set(),
 }
@@ -79,6 +89,7 @@ FOLDERS = {
     "_served": "served",
     "_project": "compose",  # langgraph.json, read for both modes
     "views": "views",
+    "testing": "testing",
 }
 TOP_LEVEL = {
     "__init__": "root",
@@ -149,7 +160,9 @@ def test_every_import_goes_down_the_layers(path: Path) -> None:
             assert root in CORE_STDLIB, (
                 f"{path.relative_to(PACKAGE)}:{line} imports {target}: the core is pure"
             )
-        elif (own, target) not in ALLOWED_IMPORTS:
+        elif (own, target) not in ALLOWED_IMPORTS and (
+            (module_name(path), root) not in ALLOWED_MODULE_IMPORTS
+        ):
             assert root not in BANNED[own], (
                 f"{path.relative_to(PACKAGE)}:{line} imports {target}, banned in the {own} layer"
             )
@@ -178,6 +191,17 @@ def test_a_violation_is_caught(tmp_path: Path) -> None:
     bad.write_text("from .._api import _http\n")
     try:
         with pytest.raises(AssertionError, match="the engine layer may import only"):
+            test_every_import_goes_down_the_layers(bad)
+    finally:
+        bad.unlink()
+
+
+def test_only_the_pytest_plugin_of_nbruns_testing_imports_pytest() -> None:
+    # nbruns.testing is imported by notebooks and scripts, where pytest may be absent
+    bad = PACKAGE / "testing" / "_layering_probe.py"
+    bad.write_text("import pytest\n")
+    try:
+        with pytest.raises(AssertionError, match="banned in the testing layer"):
             test_every_import_goes_down_the_layers(bad)
     finally:
         bad.unlink()

@@ -73,11 +73,15 @@ def test_a_failing_stage_does_not_hide_the_later_ones(tmp_path: Path) -> None:
     status, out, calls = run_script(tmp_path)
     assert status == 1
     modules = [c for c in calls if c.startswith("-m ")]
-    assert [c.split()[1] for c in modules] == ["pip", "ruff", "mypy", "pytest", "pytest"]
+    # the notebooks' sanitize file comes from `python -m nbruns.testing sanitize-path`
+    expected = ["pip", "ruff", "mypy", "pytest", "pytest", "nbruns.testing", "pytest"]
+    assert [c.split()[1] for c in modules] == expected
     assert modules[3] == "-m pytest tests -k nothing"  # arguments go to the pytest stage
-    assert "--nbval" in modules[4]  # the notebooks ran after pytest failed
+    assert modules[4] == "-m pytest -p no:cacheprovider examples"  # ran after pytest failed
+    assert "--nbval" in modules[6]  # and so did the notebooks
     report = out[out.index("=== scripts/test.sh stages") :]
-    for name, word in [("ruff", "ok"), ("mypy", "ok"), ("pytest", "FAILED"), ("notebooks", "ok")]:
+    stages = [("ruff", "ok"), ("mypy", "ok"), ("pytest", "FAILED"), ("examples", "ok")]
+    for name, word in [*stages, ("notebooks", "ok")]:
         assert any(line.split()[:2] == [name, word] for line in report.splitlines()), report
     assert "(exit 3)" in report
     assert "some stages FAILED" in report

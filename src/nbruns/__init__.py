@@ -18,27 +18,40 @@ Layout: one folder per layer, importing one way only, downwards
                   multitask options a run, thread or assistant carries.
 """
 
+import importlib as _importlib
 import logging as _logging
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from . import policies as policies  # the example choose hooks: nbruns.policies.by_message
-from . import views
-from ._core._policy import Policy
-from ._inprocess._server import ConfigError, Server, default_server, get_client, get_sync_client
-from .views import (
-    Comparison,
-    TimelineSVG,
-    compare,
-    history_frame,
-    messages_frame,
-    messages_frame_for,
-    render_timeline,
-    restore,
-    rolled_back_frame,
-    runs_frame,
-    timeline,
-    timeline_frame,
-)
+if _TYPE_CHECKING:
+    from . import policies as policies
+    from . import testing as testing
+    from . import views as views
+    from ._core._policy import Policy
+    from ._inprocess._server import (
+        ConfigError,
+        Server,
+        default_server,
+        get_client,
+        get_sync_client,
+    )
+    from .views import (
+        Comparison,
+        Playground,
+        TimelineSVG,
+        Watch,
+        compare,
+        history_frame,
+        messages_frame,
+        messages_frame_for,
+        render_timeline,
+        restore,
+        rolled_back_frame,
+        runs_frame,
+        timeline,
+        timeline_frame,
+        watch,
+    )
 
 # A library logs and lets the application choose where to (`nbruns serve` prints at
 # INFO): without this, Python's last resort would print a failing run's traceback from
@@ -70,7 +83,30 @@ __all__ = [
 ]
 
 
+# Every name is imported on first use: `import nbruns` stays cheap, which matters
+# because pytest imports the package (for the plugin, `nbruns.testing._plugin`) in every
+# session where nbruns is installed, nbruns used or not.
+_HOMES = {
+    "Policy": "._core._policy",
+    **dict.fromkeys(
+        ("ConfigError", "Server", "default_server", "get_client", "get_sync_client"),
+        "._inprocess._server",
+    ),
+}
+_SUBPACKAGES = ("policies", "testing", "views")
+
+
 def __getattr__(name: str) -> _Any:
-    if name in ("Playground", "Watch", "watch"):  # ipywidgets (the "views" extra): on first use
-        return getattr(views, name)
+    if name in _SUBPACKAGES:
+        return _importlib.import_module(f".{name}", __name__)
+    if name in __all__:
+        # the views (ipywidgets for Playground, Watch and watch: on their first use too)
+        home = _importlib.import_module(_HOMES.get(name, ".views"), __name__)
+        value = getattr(home, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'nbruns' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBPACKAGES})

@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,9 @@ class Options:
     # `choose(new_input, thread) -> strategy name | None`: a new run's multitask strategy
     # when neither its call nor its policy names one (`_engine/_policies.py`)
     choose: Choose | None = None
+    # the engine's clock (Unix seconds): record timestamps and the delays computed from
+    # them; under virtual time it follows the loop's clock (`_inprocess/_clock.py`)
+    clock: Callable[[], float] = time.time
 
 
 def builtin_graphs() -> dict[str, Any]:
@@ -94,7 +98,10 @@ class Engine:
             self._kvstore = open_kvstore(options.store)
         kvstore = None if self._kvstore is None else self._kvstore.store
         self.executor = Executor(
-            run_timeout=options.run_timeout, kvstore=kvstore, choose=options.choose
+            run_timeout=options.run_timeout,
+            kvstore=kvstore,
+            choose=options.choose,
+            clock=options.clock,
         )
         self.executor.keep_rolled_back_s = check_keep_rolled_back_s(options.keep_rolled_back_s)
         self.app: Starlette = create_app(

@@ -6,16 +6,13 @@ set (`wait_held`) or on a run's status, never on time.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
 import pytest
-from langgraph.graph import END, START, StateGraph
 from langgraph_sdk.errors import ConflictError, NotFoundError
-from typing_extensions import TypedDict
 
 import nbruns
 from nbruns.views._holds import (
@@ -27,42 +24,7 @@ from nbruns.views._holds import (
     wait_held,
 )
 from tests.helpers import wait_for_status, wait_until
-
-
-class Log(TypedDict, total=False):
-    log: Annotated[list[str], operator.add]
-    tag: str
-
-
-def _node(name: str) -> Any:
-    async def node(state: Log) -> dict[str, Any]:
-        return {"log": [f"{state.get('tag', '')}:{name}"]}
-
-    return node
-
-
-def chain() -> Any:
-    """a -> b: two fast nodes."""
-    builder = StateGraph(Log)
-    builder.add_node("a", _node("a"))
-    builder.add_node("b", _node("b"))
-    builder.add_edge(START, "a")
-    builder.add_edge("a", "b")
-    builder.add_edge("b", END)
-    return builder.compile()
-
-
-def fan_out() -> Any:
-    """a -> (b, c): one step runs two nodes."""
-    builder = StateGraph(Log)
-    for name in "abc":
-        builder.add_node(name, _node(name))
-    builder.add_edge(START, "a")
-    builder.add_edge("a", "b")
-    builder.add_edge("a", "c")
-    builder.add_edge("b", END)
-    builder.add_edge("c", END)
-    return builder.compile()
+from tests.log_graphs import chain, fan_out
 
 
 @pytest.fixture

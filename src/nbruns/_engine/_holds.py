@@ -22,6 +22,7 @@ from typing import Any
 from .._core._errors import NotFound
 from .._core._holds import Boundary, HoldRule, check_hold, matches
 from .._core._store import MemoryStore
+from ._waits import wait_for_wall
 
 __all__ = ["HeldRun", "Holds", "StepWatch"]
 
@@ -116,10 +117,17 @@ class Holds:
     def release(self, hold_id: str) -> _Hold:
         """Let every run waiting at the hold go on; it stays armed if it has hits left."""
         hold = self.get(hold_id)
-        for held in list(hold.held.values()):
+        for run_id, held in list(hold.held.items()):
             if not held.go_on.done():
                 held.go_on.set_result(None)
+            self._let_go(hold, run_id)  # now, so the answer no longer lists it as held
         return hold
+
+    def _let_go(self, hold: _Hold, run_id: str) -> None:
+        hold.held.pop(run_id, None)
+        self._held_runs.pop(run_id, None)
+        if not hold.held:
+            hold.reached.clear()
 
     def delete(self, hold_id: str) -> _Hold:
         """Disarm the hold, release its runs and forget it."""
@@ -143,7 +151,7 @@ class Holds:
         hold = self.get(hold_id)
         if not hold.held:
             try:
-                await asyncio.wait_for(hold.reached.wait(), timeout)
+                await wait_for_wall(hold.reached.wait(), timeout)  # wall s: virtual time
             except TimeoutError:
                 pass
         return hold
@@ -156,18 +164,19 @@ class Holds:
 
     async def wait_at(
         self, thread_id: str, run_id: str, boundary: Boundary, *, named_only: bool = False
-    ) -> None:
-        """Keep the run here while a matching hold holds it; return when released."""
+    ) -> bool:
+        """Keep the run here while a matching hold holds it; return when released,
+        saying whether it was held."""
         run = self._store.runs.get(run_id)
         if run is None:
-            return
+            return False
         armed = self._armed.get(thread_id, ())
         hold = next(
             (h for h in armed if matches(h.rule, boundary, run.seq, named_only=named_only)),
             None,
         )
         if hold is None:
-            return
+            return False
         hold.hits += 1
         if not hold.armed:
             self._disarm(hold)
@@ -185,14 +194,12 @@ class Holds:
             await held.go_on
             released = True
         finally:
-            del hold.held[run_id]
-            del self._held_runs[run_id]
-            if not hold.held:
-                hold.reached.clear()
+            self._let_go(hold, run_id)  # a release did already; a cancel did not
             if released:
                 self._store.record(
                     "released", thread_id, run_id, at=self._clock(), hold_id=hold.rule.hold_id
                 )
+        return True
 
     def _disarm(self, hold: _Hold) -> None:
         armed = self._armed.get(hold.rule.thread_id)
@@ -232,7 +239,8 @@ class StepWatch:
         self._holds = holds
         self._thread_id = thread_id
         self._run_id = run_id
-        # awaited at each new step's boundary, after any hold (steer delivers there)
+        # awaited at each new step's boundary, after any hold there, and again after a
+        # hold on another node of that step (steer delivers there)
         self.at_boundary: Callable[[Boundary], Awaitable[None]] | None = None
         self._resuming = False  # the graph is driven again from the boundary just crossed
         self._open: set[Any] = set()  # ids of tasks started and not yet ended
@@ -253,7 +261,9 @@ class StepWatch:
             return
         if not self._open and self._resuming:  # the boundary was crossed already
             self._resuming = False
-            self._before = [name]
+            # the step's nodes seen before it was left count as seen (no hold twice)
+            seen = self._before or []
+            self._before = seen if name in seen else [*seen, name]
         elif not self._open:  # every task had ended: a new step begins
             self._after, self._before = tuple(self._finished), [name]
             self._finished = []
@@ -267,14 +277,19 @@ class StepWatch:
                 self._before.append(name)
                 if self._holds.watching(self._thread_id):
                     boundary = Boundary(after=self._after, before=tuple(self._before))
-                    await self._holds.wait_at(
+                    held = await self._holds.wait_at(
                         self._thread_id, self._run_id, boundary, named_only=True
                     )
+                    # a steer that came while it was held goes in here, as at a step's
+                    # first node: none of the step's tasks has run yet
+                    if held and self.at_boundary is not None:
+                        await self.at_boundary(boundary)
         self._open.add(event.get("id"))
 
     def resume(self) -> None:
         """The graph is driven again from the boundary it stopped at: its first step
-        starting is that boundary, not a new one (no hold catches it twice)."""
+        starting is that boundary, not a new one (no hold catches it twice, even one
+        naming a node of the step whose start was seen before it was left)."""
         self._resuming = True
         self._open.clear()
 

@@ -6,6 +6,11 @@ no AI tool call still waiting for its result (a chat model would refuse that
 sequence). There `SteerNow` leaves R's stream (the finished steps are checkpointed),
 and R's task drives the graph again with S's input as `Command(update=...)`, so R's
 next node sees it, applied through the graph's reducers as an input would be.
+
+A run held at a boundary (`_holds.py`) takes the steers that came while it was held at
+that boundary, once released, if it is safe: `StepWatch` waits at the hold first, then
+asks `steer_hook`. The run's end is no steer boundary: a steer still waiting then runs
+on its own, queued.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ asked. A task already cleaning up is never cancelled: the stop is only noted.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -209,7 +210,9 @@ class Stops:
         )
         if action == "rollback" and run_task.stop_requested_at is None:
             self.saver.fence(run.run_id)  # nothing it writes from now on is kept
-        if run_task.request_stop(reason, at=now) and run_task.task is not None:
+        # wall time, not the engine's clock: the trim compares it with checkpoint ids
+        # (LangGraph's uuid6 carry wall time), which virtual time does not move
+        if run_task.request_stop(reason, at=time.time()) and run_task.task is not None:
             run_task.task.cancel(reason)
             self._watch(run_task, reason, attempt=1)
 

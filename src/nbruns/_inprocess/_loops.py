@@ -176,9 +176,13 @@ class LoopThread(LoopHost):
     thread-safe unless noted otherwise.
     """
 
-    def __init__(self, name: str = "nbruns-server") -> None:
+    def __init__(
+        self,
+        name: str = "nbruns-server",
+        new_loop: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
+    ) -> None:
         self._name = name
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_loop()  # a VirtualTimeLoop for Server(clock="virtual")
         self._closed = False
         self._close_lock = threading.Lock()
         # Monotonic deadline for draining leftover tasks; set by close().

@@ -21,6 +21,7 @@ import atexit
 import dataclasses
 import os
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -39,6 +40,7 @@ from ._clients import (
     refusing_websocket,
     with_inline_json,
 )
+from ._clock import ClockChoice, VirtualClock, VirtualTimeLoop, check_clock_choice, engine_clock
 from ._loops import CallerLoop, LoopHost, LoopThread
 from ._transport import AsyncBridgeTransport, SyncBridgeTransport
 
@@ -86,6 +88,13 @@ class Server:
     `keep_rolled_back_s=` (default 3600) is how long a rolled-back run's checkpoints
     stay restorable (`nbruns.rolled_back_frame`, `nbruns.restore`); 0 deletes them at
     once, as LangGraph's server does. A negative or non-number value is a ValueError.
+
+    `clock="virtual"` gives the server virtual time: while a client waits on it (a
+    join, a wait, a stream) and nothing else is ready, its clock jumps to the next timer
+    (`after_seconds`, a graph's `asyncio.sleep`, debounce windows, pending TTLs, run
+    timeouts, crons), so a ten-minute scenario ends in a moment with the same outcome.
+    A blocking sync node or a node's network I/O is waited for in real time. Not with
+    `loop="current"` or `path=`. `virtual_clock` reports what it skipped.
     """
 
     def __init__(
@@ -99,15 +108,24 @@ class Server:
         config: str | os.PathLike[str] | None = None,
         choose: Choose | None = None,
         keep_rolled_back_s: float = DEFAULT_KEEP_ROLLED_BACK_S,
+        clock: ClockChoice = "real",
     ) -> None:
         _check_loop_choice(loop, path)
+        check_clock_choice(clock, loop=loop, path=path)
         keep_rolled_back_s = check_keep_rolled_back_s(keep_rolled_back_s)
         checked_hook(choose)  # a TypeError before anything starts
         # langgraph.json first: its env and dependencies come before any of its imports
         project = None if config is None else load_project(config)
         if project is not None and project.auth is not None and auth is not None:
             raise ValueError(f"auth= and {project.path.name}'s auth.path both name an auth")
-        self._loop: LoopHost = LoopThread() if loop == "thread" else CallerLoop()
+        self._loop: LoopHost = (
+            CallerLoop()
+            if loop == "current"
+            else LoopThread(new_loop=VirtualTimeLoop)
+            if clock == "virtual"
+            else LoopThread()
+        )
+        self._clock: ClockChoice = clock
         self.loop_choice: LoopChoice = loop
         self.path = None if path is None else os.fspath(path)
         self.config = None if project is None else project.path
@@ -118,6 +136,7 @@ class Server:
             own_pool=loop == "thread",
             keep_rolled_back_s=keep_rolled_back_s,
             choose=choose,
+            clock=engine_clock(self._loop.loop) if clock == "virtual" else time.time,
             **(project_options(project) if project is not None else {}),
         )
         if auth is not None:  # a langgraph_sdk.Auth: every request is authenticated
@@ -132,6 +151,17 @@ class Server:
         else:
             self._loop.run(self._engine.start())
         self._closed = False
+
+    @property
+    def clock(self) -> ClockChoice:
+        """ "real", or "virtual" for a server whose time skips idle waits."""
+        return self._clock
+
+    @property
+    def virtual_clock(self) -> VirtualClock | None:
+        """Under virtual time, what the clock skipped (`skipped_s`) and why it waited
+        for real (`refused`); None for a real-time server."""
+        return getattr(self._loop.loop, "virtual_clock", None)
 
     @property
     def choose(self) -> Choose | None:
@@ -250,11 +280,12 @@ class Server:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "running"
         where = "" if self.loop_choice == "thread" else " loop='current'"
-        return f"<nbruns.Server {state}{where} graphs={self.executor.graphs.ids()}>"
+        clock = "" if self._clock == "real" else f" clock={self._clock!r}"
+        return f"<nbruns.Server {state}{where}{clock} graphs={self.executor.graphs.ids()}>"
 
 
-# (SQLite path, langgraph.json) -> the server get_client() gives for them
-_defaults: dict[tuple[str | None, str | None], Server] = {}
+# (SQLite path, langgraph.json, clock) -> the server get_client() gives for them
+_defaults: dict[tuple[str | None, str | None, ClockChoice], Server] = {}
 _loop_defaults: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str | None, Server]] = (
     weakref.WeakKeyDictionary()
 )
@@ -270,11 +301,14 @@ def default_server(
     *,
     loop: LoopChoice = "thread",
     config: str | os.PathLike[str] | None = None,
+    clock: ClockChoice = "real",
 ) -> Server:
     """The server behind `get_client()`: for `loop="thread"` one per process in memory
     and one per SQLite path; for `loop="current"` one per running event loop; in both,
-    one more per `langgraph.json` (its project loaded once)."""
+    one more per `langgraph.json` (its project loaded once); and a virtual-time one
+    apart from the real-time one."""
     _check_loop_choice(loop, path)
+    check_clock_choice(clock, loop=loop, path=path)
     config_key = _absolute(config)
     if loop == "current":
         running = CallerLoop().loop  # raises, explaining, when no loop runs here
@@ -284,11 +318,11 @@ def default_server(
             if server is None or server.closed:
                 server = servers[config_key] = Server(loop="current", config=config_key)
             return server
-    key = (_absolute(path), config_key)
+    key = (_absolute(path), config_key, clock)
     with _default_lock:
         server = _defaults.get(key)
         if server is None or server._closed:
-            server = _defaults[key] = Server(path=key[0], config=config_key)
+            server = _defaults[key] = Server(path=key[0], config=config_key, clock=clock)
             atexit.register(server.close)
         return server
 
@@ -312,6 +346,7 @@ def _in_process_server(
     config: str | os.PathLike[str] | None = None,
     choose: Choose | None = None,
     keep_rolled_back_s: float | None = None,
+    clock: ClockChoice = "real",
 ) -> Server | None:
     """The in-process server a client should talk to, with `graphs` registered (and
     `choose` as its hook, if given); None for `url`, after checking that nothing meant
@@ -343,8 +378,13 @@ def _in_process_server(
             )
         if loop != "thread":
             raise ValueError("loop= places the in-process server; it cannot go with url=")
+        if clock != "real":
+            raise ValueError(
+                f"clock={clock!r} sets the in-process server's clock; a server at url= "
+                "keeps real time"
+            )
         return None
-    server = default_server(path, loop=loop, config=config)
+    server = default_server(path, loop=loop, config=config, clock=clock)
     if graphs:
         server.register(graphs)
     if choose is not None:
@@ -366,6 +406,7 @@ def get_client(
     config: str | os.PathLike[str] | None = None,
     choose: Choose | None = None,
     keep_rolled_back_s: float | None = None,
+    clock: ClockChoice = "real",
 ) -> LangGraphClient:
     """The official async LangGraph SDK client, for nbruns in this process or any server.
 
@@ -379,12 +420,14 @@ def get_client(
     (its graphs, env, dependencies, store, auth and http app; one server per file),
     as `nbruns serve --config` and `langgraph dev` do. `choose=` sets that server's
     choose hook (see `Server`; it stays until replaced), `keep_rolled_back_s=` how long
-    its rolled-back runs stay restorable (see `Server`). With `url`, it is
+    its rolled-back runs stay restorable (see `Server`). `clock="virtual"` picks the
+    virtual-time server instead (see `Server`; one per process, apart from the
+    real-time one). With `url`, it is
     `langgraph_sdk.get_client(url=...)`: a plain client for `nbruns serve` or any
     LangGraph API server.
     """
     server = _in_process_server(
-        graphs, url, path, loop, config, choose, keep_rolled_back_s=keep_rolled_back_s
+        graphs, url, path, loop, config, choose, keep_rolled_back_s=keep_rolled_back_s, clock=clock
     )
     if server is None:
         from langgraph_sdk import get_client as sdk_get_client
@@ -407,10 +450,17 @@ def get_sync_client(
     config: str | os.PathLike[str] | None = None,
     choose: Choose | None = None,
     keep_rolled_back_s: float | None = None,
+    clock: ClockChoice = "real",
 ) -> SyncLangGraphClient:
     """The official sync LangGraph SDK client; see `get_client`. Safe inside a notebook cell."""
     server = _in_process_server(
-        graphs, url, path, config=config, choose=choose, keep_rolled_back_s=keep_rolled_back_s
+        graphs,
+        url,
+        path,
+        config=config,
+        choose=choose,
+        keep_rolled_back_s=keep_rolled_back_s,
+        clock=clock,
     )
     if server is None:
         from langgraph_sdk import get_sync_client as sdk_get_sync_client

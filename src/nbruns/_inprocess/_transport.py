@@ -24,6 +24,10 @@ ignores both is cancelled after ``disconnect_grace`` seconds, so nothing leaks.
 Each request's task runs in a fresh, empty ``contextvars.Context``, as on a
 real server: the caller's context variables (LangChain/LangGraph run config,
 tracing) must not leak into the server's handling of the request.
+
+On a virtual-time loop (``_clock.py``) each request is counted while its task runs
+on the server loop, since time may skip only while someone waits on the server; on
+a real loop the transport builds the plain exchange and counts nothing.
 """
 
 from __future__ import annotations
@@ -270,6 +274,36 @@ class _Exchange:
             raise RuntimeError(f"unexpected ASGI message type {kind!r}")
 
 
+class _CountedExchange(_Exchange):
+    """An exchange a virtual clock (`_clock.py`) counts as a waiter while its app runs on
+    the server loop: time skips only while some request is being served there. Counted
+    on the server loop, never in transit, so time cannot jump before a request arrives."""
+
+    __slots__ = ("_clock", "_counted")
+
+    def __init__(self, *args: Any, clock: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+        self._counted = False
+
+    async def _serve(self) -> None:
+        self._counted = True
+        self._clock.waiters += 1
+        try:
+            await super()._serve()
+        finally:
+            self._uncount()
+
+    def _disconnect(self) -> None:
+        super()._disconnect()
+        self._uncount()  # the caller is gone: nobody waits on this any more
+
+    def _uncount(self) -> None:
+        if self._counted:
+            self._counted = False
+            self._clock.waiters -= 1
+
+
 def _response_start(batch: _Batch, request: httpx.Request) -> tuple[int, list[Any]]:
     """Status and headers from the first batch, or raise what the app did instead."""
     message = batch[0]
@@ -318,6 +352,11 @@ class _BridgeTransportBase:
     ) -> None:
         self.app = app
         self.loop_thread = loop_thread
+        # a virtual-time loop counts the requests it serves; a real one pays nothing
+        clock = getattr(loop_thread.loop, "virtual_clock", None)
+        self._new_exchange: Callable[..., _Exchange] = (
+            _Exchange if clock is None else functools.partial(_CountedExchange, clock=clock)
+        )
         self.client = client
         self.root_path = root_path
         self.disconnect_grace = disconnect_grace
@@ -369,7 +408,7 @@ class AsyncBridgeTransport(_BridgeTransportBase, httpx.AsyncBaseTransport):
             # deliver on the caller's loop; typeshed cannot see through this partial
             else functools.partial(caller_loop.call_soon_threadsafe, responses.put_nowait)  # type: ignore[arg-type]
         )
-        exchange = _Exchange(
+        exchange = self._new_exchange(
             self.app,
             self._scope(request),
             body,
@@ -458,7 +497,7 @@ class SyncBridgeTransport(_BridgeTransportBase, httpx.BaseTransport):
             raise self._closed_error()
         body = request.read()
         responses: queue.SimpleQueue[_Batch] = queue.SimpleQueue()
-        exchange = _Exchange(
+        exchange = self._new_exchange(
             self.app,
             self._scope(request),
             body,

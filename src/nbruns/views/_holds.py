@@ -48,8 +48,9 @@ async def create_hold(
     new_runs_only: bool = False,
 ) -> dict[str, Any]:
     """Hold runs of `thread_id` before (or after) a step running node `before`/`after`
-    (`"*"`: any node; neither: before the next step). `times`: disarm after that many
-    catches (None: until deleted). `new_runs_only`: only runs created from now on."""
+    (`"*"`: any node; neither: `before="*"`, every step, so the next one with
+    `times=1`). `times`: disarm after that many catches (None: until deleted).
+    `new_runs_only`: only runs created from now on."""
     body = {
         "thread_id": thread_id,
         "before": before,
