@@ -33,21 +33,12 @@ from langgraph_sdk.errors import ConflictError, NotFoundError
 from typing_extensions import TypedDict
 
 import nbruns
+from nbruns._core._types import NBRUNS_STRATEGIES
 from nbruns.testing import wait_idle
 from nbruns.views._holds import create_hold, release_hold, wait_held
 from tests.log_graphs import fan_out, three_nodes
 
 NODES = ("a", "b", "c")
-STRATEGIES = (
-    "reject",
-    "enqueue",
-    "interrupt",
-    "rollback",
-    "steer",
-    "collect",
-    "debounce",
-    "latest",
-)
 # (before|after, node): every place a run of a -> b -> c can be held
 WHERE = [(side, node) for node in NODES for side in ("before", "after")]
 # debounce with no quiet window: it still waits for the busy thread, and never for time
@@ -123,7 +114,7 @@ async def _held(client: Any, graph: str, side: str, node: str) -> tuple[str, str
     return tid, str(first["run_id"]), str(hold["hold_id"])
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", NBRUNS_STRATEGIES)
 @pytest.mark.parametrize(("side", "node"), WHERE)
 async def test_a_held_run_answers_a_strategy_as_a_busy_run(
     client: Any, side: str, node: str, strategy: str

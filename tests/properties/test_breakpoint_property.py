@@ -53,22 +53,13 @@ from langgraph_sdk.errors import ConflictError, NotFoundError
 from typing_extensions import TypedDict
 
 import nbruns
+from nbruns._core._types import NBRUNS_STRATEGIES
 from nbruns.testing import pause, wait_idle
 from tests.helpers import Gates
 
 EXAMPLES = int(os.environ.get("NBRUNS_HYPOTHESIS_BREAKPOINT_EXAMPLES", "150"))
 EXAMPLE_WAIT = 30.0  # bound on one example; never used to order anything
 NODES = ("a", "b", "c")
-STRATEGIES = (
-    "reject",
-    "enqueue",
-    "interrupt",
-    "rollback",
-    "steer",
-    "collect",
-    "debounce",
-    "latest",
-)
 BOUNDARIES = [(side, node) for node in NODES for side in ("before", "after")]
 DURABILITIES = (None, "sync", "exit")  # None: the default ("async")
 CANCELS = (None, "interrupt", "rollback")
@@ -252,7 +243,7 @@ async def _play(scenario: Scenario) -> tuple[dict[str, Any], dict[str, Any]]:
 )
 @given(
     boundary=st.sampled_from(BOUNDARIES),
-    strategy=st.sampled_from(STRATEGIES),
+    strategy=st.sampled_from(NBRUNS_STRATEGIES),
     durability=st.sampled_from(DURABILITIES),
     cancel=st.sampled_from(CANCELS),
     clock=st.sampled_from(CLOCKS),

@@ -8,36 +8,26 @@ at the end; always reaped). Tests never import this module.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tools import reference_server
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_CONFIG = Path(__file__).resolve().parent / "app" / "langgraph.json"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def testing_served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of one `nbruns serve --config tests/testing/app/langgraph.json`."""
-    port = _free_port()
+    port = reference_server.free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     cmd = [sys.executable, "-m", "nbruns", "serve", "--config", str(APP_CONFIG)]
@@ -49,28 +39,13 @@ def testing_served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
             stdin=subprocess.DEVNULL,
             stdout=logf,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # stop_group signals its process group
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"nbruns serve exited: {log.read_text(errors='replace')}")
-                with contextlib.suppress(urllib.error.URLError, ConnectionError, OSError):
-                    with urllib.request.urlopen(url + "/ok", timeout=2) as resp:
-                        if resp.status == 200:
-                            break
-                if time.monotonic() > deadline:
-                    pytest.fail(f"nbruns serve never answered: {log.read_text(errors='replace')}")
-                time.sleep(0.05)
+            reference_server.wait_ok(url, proc, 60, log, name="nbruns serve", poll=0.05)
             yield url
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
+            reference_server.stop_group(proc, sig=signal.SIGINT)
 
 
 @pytest.fixture(params=["inprocess", "served"])
