@@ -230,14 +230,14 @@ def make_project(root: Path, ini: str = "") -> Path:
     return root
 
 
-def run_pytest(project: Path, *args: str) -> Session:
+def run_pytest(project: Path, *args: str, python: str = sys.executable) -> Session:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     report = project / "report.xml"
     report.unlink(missing_ok=True)
     # xunit1: the report keeps what tests record with `record_property`
     junit = (f"--junitxml={report}", "-o", "junit_family=xunit1")
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *UNRELATED, *args, *junit],
+        [python, "-m", "pytest", "-p", "no:cacheprovider", *UNRELATED, *args, *junit],
         cwd=project,
         env=env,
         capture_output=True,
