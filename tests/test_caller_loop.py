@@ -17,7 +17,7 @@ from langgraph.graph import START, StateGraph
 from typing_extensions import TypedDict
 
 import nbruns
-from nbruns._inprocess import _server
+from nbruns._inprocess import _get_client
 
 WAIT = 10.0
 
@@ -156,7 +156,7 @@ async def test_the_callers_default_executor_is_left_alone() -> None:
 
 
 def test_bad_placements_are_refused_and_create_nothing() -> None:
-    before = dict(_server._defaults), dict(_server._loop_defaults)
+    before = dict(_get_client._defaults), dict(_get_client._loop_defaults)
     with pytest.raises(ValueError, match=r"loop='elsewhere': expected one of 'thread', 'current'"):
         nbruns.Server(loop="elsewhere")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"loop='elsewhere': expected one of"):
@@ -167,7 +167,7 @@ def test_bad_placements_are_refused_and_create_nothing() -> None:
         nbruns.get_client(loop="current", path="runs.db")
     with pytest.raises(ValueError, match=r"loop= places the in-process server"):
         nbruns.get_client(url="http://127.0.0.1:9", loop="current")
-    assert (dict(_server._defaults), dict(_server._loop_defaults)) == before
+    assert (dict(_get_client._defaults), dict(_get_client._loop_defaults)) == before
 
 
 class Abort(BaseException):

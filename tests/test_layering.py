@@ -39,7 +39,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 }
 
 # The one edge outside the table: a view given no client makes the in-process one.
-EXTRA_EDGES = {("views", "nbruns._inprocess._server")}
+EXTRA_EDGES = {("views", "nbruns._inprocess._get_client")}
 
 # Banned packages a layer may still import one module of: a graph factory that asks for
 # a `ServerRuntime` gets the SDK's own runtime type, as LangGraph's server hands it.

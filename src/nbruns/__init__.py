@@ -28,13 +28,8 @@ if _TYPE_CHECKING:
     from . import testing as testing
     from . import views as views
     from ._core._policy import Policy
-    from ._inprocess._server import (
-        ConfigError,
-        Server,
-        default_server,
-        get_client,
-        get_sync_client,
-    )
+    from ._inprocess._get_client import default_server, get_client, get_sync_client
+    from ._inprocess._server import ConfigError, Server
     from .views import (
         Comparison,
         Playground,
@@ -88,10 +83,8 @@ __all__ = [
 # session where nbruns is installed, nbruns used or not.
 _HOMES = {
     "Policy": "._core._policy",
-    **dict.fromkeys(
-        ("ConfigError", "Server", "default_server", "get_client", "get_sync_client"),
-        "._inprocess._server",
-    ),
+    **dict.fromkeys(("ConfigError", "Server"), "._inprocess._server"),
+    **dict.fromkeys(("default_server", "get_client", "get_sync_client"), "._inprocess._get_client"),
 }
 _SUBPACKAGES = ("policies", "testing", "views")
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import nbruns
-from nbruns._inprocess import _server
+from nbruns._inprocess import _get_client
 from tests.helpers import wait_for_status
 from tests.inprocess_clock.scenario import Outcome, double_text, sleeper_graph
 
@@ -109,9 +109,9 @@ def test_the_sync_client_keeps_virtual_time() -> None:
 
 def test_get_sync_client_reaches_the_virtual_default_server() -> None:
     client = nbruns.get_sync_client({"sleeper": sleeper_graph(1.0)}, clock="virtual")
-    virtual = _server.default_server(clock="virtual")
-    assert virtual is not _server.default_server()
-    assert (virtual.clock, _server.default_server().clock) == ("virtual", "real")
+    virtual = _get_client.default_server(clock="virtual")
+    assert virtual is not _get_client.default_server()
+    assert (virtual.clock, _get_client.default_server().clock) == ("virtual", "real")
     tid = client.threads.create()["thread_id"]
     result: Any = client.runs.wait(tid, "sleeper", input={"word": "d", "naps": 60})
     assert result["log"] == ["d waited", "d said"]
@@ -122,7 +122,7 @@ async def test_get_client_takes_the_clock() -> None:
     client = nbruns.get_client({"sleeper": sleeper_graph(1.0)}, clock="virtual")
     result: Any = await client.runs.wait(None, "sleeper", input={"word": "g", "naps": 45})
     assert result["log"] == ["g waited", "g said"]
-    assert _server.default_server(clock="virtual").virtual_clock is not None
+    assert _get_client.default_server(clock="virtual").virtual_clock is not None
 
 
 def test_the_clock_is_shown() -> None:

@@ -25,44 +25,37 @@ Each request's task runs in a fresh, empty ``contextvars.Context``, as on a
 real server: the caller's context variables (LangChain/LangGraph run config,
 tracing) must not leak into the server's handling of the request.
 
-On a virtual-time loop (``_clock.py``) each request is counted while its task runs
-on the server loop, since time may skip only while someone waits on the server; on
-a real loop the transport builds the plain exchange and counts nothing.
+One request's cycle on the server loop is an ``Exchange`` (``_exchange.py``); on a
+virtual-time loop (``_clock.py``) the transports start a ``CountedExchange``, counted
+while its task runs since time may skip only while someone waits on the server; on a
+real loop they start the plain one and count nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
-import logging
 import queue
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 
 from nbruns._inprocess._loops import LoopHost
 
+from ._exchange import (
+    BODY,
+    ERROR,
+    RETURNED,
+    START,
+    ASGIApp,
+    Batch,
+    CountedExchange,
+    Exchange,
+    Scope,
+)
+
 __all__ = ["AsyncBridgeTransport", "SyncBridgeTransport"]
-
-logger = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-# Messages from the server loop to the caller are tuples whose first item is
-# one of these kinds:
-_START = 0  # (_START, status, headers)
-_BODY = 1  # (_BODY, chunk, more_body)
-_ERROR = 2  # (_ERROR, exception raised by the app)
-_RETURNED = 3  # (_RETURNED,)  app returned before completing the response
-_CANCELLED = 4  # (_CANCELLED,)  app task cancelled (server loop shutting down)
-
-_Batch = list[tuple[Any, ...]]  # the messages one step of the app task sent
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -74,245 +67,15 @@ _SYNC_ON_SERVER_LOOP = (
 )
 
 
-class _ClientDisconnected(OSError):
-    """Raised by the app's ``send()`` once the caller has closed the response."""
-
-
-def _is_disconnect(exc: BaseException) -> bool:
-    if isinstance(exc, _ClientDisconnected):
-        return True
-    if isinstance(exc, BaseExceptionGroup):
-        return all(_is_disconnect(e) for e in exc.exceptions)
-    return False
-
-
-class _Exchange:
-    """One request/response cycle on the server loop.
-
-    Everything here runs on the server loop except :meth:`abort`, which the
-    caller may invoke from any thread. ``emit`` hands a batch of message
-    tuples to the caller; it is called on the server loop and raises
-    ``RuntimeError`` when the caller's event loop is closed.
-    """
-
-    __slots__ = (
-        "_app",
-        "_body",
-        "_emit",
-        "_ended",
-        "_grace",
-        "_head",
-        "_local",
-        "_loop",
-        "_outbox",
-        "_request_sent",
-        "_scope",
-        "_task",
-        "_timer",
-        "complete",
-        "gone",
-        "started",
-    )
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        scope: Scope,
-        body: bytes,
-        emit: Callable[[_Batch], object],
-        loop: asyncio.AbstractEventLoop,
-        grace: float | None,
-        *,
-        local: bool,
-    ) -> None:
-        self._app = app
-        self._scope = scope
-        self._body = body
-        self._emit = emit
-        self._loop = loop
-        self._grace = grace
-        self._local = local  # the caller runs on the server loop itself
-        self._outbox: _Batch = []
-        self._head = scope["method"] == "HEAD"
-        self._request_sent = False
-        self._ended: asyncio.Event | None = None  # wakes receive() waiting for disconnect
-        self._task: asyncio.Task[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self.started = False
-        self.complete = False
-        self.gone = False
-
-    # -- caller side ----------------------------------------------------------
-
-    def abort(self) -> None:
-        """The caller is gone (closed the response early, or was cancelled)."""
-        if self._local:
-            self._disconnect()
-            return
-        try:
-            self._loop.call_soon_threadsafe(self._disconnect)
-        except RuntimeError:  # server loop closed: the task is gone already
-            pass
-
-    # -- server loop side -----------------------------------------------------
-
-    def start(self) -> None:
-        self._task = self._loop.create_task(self._serve(), context=contextvars.Context())
-
-    def _deliver(self, message: tuple[Any, ...]) -> None:
-        # Messages sent during one step of the app task travel to the caller
-        # together, flushed as soon as the task yields (or ends): every
-        # cross-thread hand-off costs a wake-up and a GIL hand-over, and a
-        # stream replaying many buffered events should not pay that per chunk.
-        outbox = self._outbox
-        outbox.append(message)
-        if len(outbox) == 1:
-            self._loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        if not self._outbox:
-            return
-        batch, self._outbox = self._outbox, []
-        try:
-            self._emit(batch)
-        except RuntimeError:  # the caller's event loop is closed: nobody will read this
-            self._disconnect()
-
-    def _disconnect(self) -> None:
-        if self.gone:
-            return
-        self.gone = True
-        if self._ended is not None:
-            self._ended.set()
-        task = self._task
-        if task is not None and not task.done() and self._grace is not None:
-            self._timer = self._loop.call_later(self._grace, self._cancel)
-
-    def _cancel(self) -> None:
-        task = self._task
-        if task is not None and not task.done():
-            logger.debug("cancelling ASGI task that ignored the disconnect: %r", task)
-            task.cancel()
-
-    async def _serve(self) -> None:
-        try:
-            await self._app(self._scope, self._receive, self._send)
-        except asyncio.CancelledError:
-            if not (self.gone or self.complete):
-                self._deliver((_CANCELLED,))
-            raise
-        except Exception as exc:
-            if self.gone:
-                if _is_disconnect(exc):
-                    logger.debug("ASGI app stopped after the client disconnected")
-                else:
-                    logger.error(
-                        "Exception in ASGI application after the client disconnected",
-                        exc_info=exc,
-                    )
-            elif self.complete:
-                logger.error(
-                    "Exception in ASGI application after its response was complete",
-                    exc_info=exc,
-                )
-            else:
-                self._deliver((_ERROR, exc))
-        except BaseException as exc:  # KeyboardInterrupt, SystemExit: tell the caller
-            if not (self.gone or self.complete):
-                self._deliver((_ERROR, exc))
-            raise
-        else:
-            if not (self.gone or self.complete):
-                self._deliver((_RETURNED,))
-        finally:
-            self._flush()
-            if self._timer is not None:
-                self._timer.cancel()
-            self._task = None
-
-    async def _receive(self) -> Message:
-        if self.gone:
-            return {"type": "http.disconnect"}
-        if not self._request_sent:
-            self._request_sent = True
-            return {"type": "http.request", "body": self._body, "more_body": False}
-        if not self.complete:
-            if self._ended is None:
-                self._ended = asyncio.Event()
-            await self._ended.wait()
-        return {"type": "http.disconnect"}
-
-    async def _send(self, message: Message) -> None:
-        if self.gone:
-            raise _ClientDisconnected("the client closed the response")
-        kind = message["type"]
-        if kind == "http.response.body":
-            if not self.started:
-                raise RuntimeError(
-                    "ASGI app sent 'http.response.body' before 'http.response.start'"
-                )
-            if self.complete:
-                raise RuntimeError("ASGI app sent 'http.response.body' after the response ended")
-            body = message.get("body", b"")
-            more_body = message.get("more_body", False)
-            if not more_body:
-                self.complete = True
-                if self._ended is not None:
-                    self._ended.set()
-            if self._head:
-                body = b""
-            if body or not more_body:
-                self._deliver((_BODY, bytes(body), more_body))
-        elif kind == "http.response.start":
-            if self.started:
-                raise RuntimeError("ASGI app sent 'http.response.start' twice")
-            self.started = True
-            self._deliver((_START, message["status"], list(message.get("headers", ()))))
-        elif kind == "http.response.trailers":
-            pass  # not advertised; tolerate and drop
-        else:
-            raise RuntimeError(f"unexpected ASGI message type {kind!r}")
-
-
-class _CountedExchange(_Exchange):
-    """An exchange a virtual clock (`_clock.py`) counts as a waiter while its app runs on
-    the server loop: time skips only while some request is being served there. Counted
-    on the server loop, never in transit, so time cannot jump before a request arrives."""
-
-    __slots__ = ("_clock", "_counted")
-
-    def __init__(self, *args: Any, clock: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clock = clock
-        self._counted = False
-
-    async def _serve(self) -> None:
-        self._counted = True
-        self._clock.waiters += 1
-        try:
-            await super()._serve()
-        finally:
-            self._uncount()
-
-    def _disconnect(self) -> None:
-        super()._disconnect()
-        self._uncount()  # the caller is gone: nobody waits on this any more
-
-    def _uncount(self) -> None:
-        if self._counted:
-            self._counted = False
-            self._clock.waiters -= 1
-
-
-def _response_start(batch: _Batch, request: httpx.Request) -> tuple[int, list[Any]]:
+def _response_start(batch: Batch, request: httpx.Request) -> tuple[int, list[Any]]:
     """Status and headers from the first batch, or raise what the app did instead."""
     message = batch[0]
     kind = message[0]
-    if kind == _START:
+    if kind == START:
         return message[1], message[2]
-    if kind == _ERROR:
+    if kind == ERROR:
         raise message[1]
-    if kind == _RETURNED:
+    if kind == RETURNED:
         raise RuntimeError("the ASGI app returned without sending 'http.response.start'")
     raise httpx.ReadError(
         "the request was cancelled on the nbruns server loop (is it shutting down?)",
@@ -322,7 +85,7 @@ def _response_start(batch: _Batch, request: httpx.Request) -> tuple[int, list[An
 
 def _stream_error(message: tuple[Any, ...], request: httpx.Request) -> httpx.ReadError:
     kind = message[0]
-    if kind == _ERROR:
+    if kind == ERROR:
         exc = message[1]
         error = httpx.ReadError(
             f"the ASGI app raised {type(exc).__name__} while sending the response body",
@@ -330,7 +93,7 @@ def _stream_error(message: tuple[Any, ...], request: httpx.Request) -> httpx.Rea
         )
         error.__cause__ = exc
         return error
-    if kind == _RETURNED:
+    if kind == RETURNED:
         return httpx.ReadError(
             "the ASGI app returned without completing the response body", request=request
         )
@@ -354,8 +117,8 @@ class _BridgeTransportBase:
         self.loop_thread = loop_thread
         # a virtual-time loop counts the requests it serves; a real one pays nothing
         clock = getattr(loop_thread.loop, "virtual_clock", None)
-        self._new_exchange: Callable[..., _Exchange] = (
-            _Exchange if clock is None else functools.partial(_CountedExchange, clock=clock)
+        self._new_exchange: Callable[..., Exchange] = (
+            Exchange if clock is None else functools.partial(CountedExchange, clock=clock)
         )
         self.client = client
         self.root_path = root_path
@@ -397,12 +160,12 @@ class AsyncBridgeTransport(_BridgeTransportBase, httpx.AsyncBaseTransport):
         if loop_thread.closed:
             raise self._closed_error()
         body = await request.aread()
-        responses: asyncio.Queue[_Batch] = asyncio.Queue()
+        responses: asyncio.Queue[Batch] = asyncio.Queue()
         server_loop = loop_thread.loop
         caller_loop = asyncio.get_running_loop()
         # Already on the server loop (e.g. a graph node): no thread hop at all.
         local = caller_loop is server_loop
-        emit: Callable[[_Batch], object] = (
+        emit: Callable[[Batch], object] = (
             responses.put_nowait
             if local
             # deliver on the caller's loop; typeshed cannot see through this partial
@@ -437,9 +200,9 @@ class AsyncBridgeTransport(_BridgeTransportBase, httpx.AsyncBaseTransport):
 class _AsyncBridgeStream(httpx.AsyncByteStream):
     def __init__(
         self,
-        responses: asyncio.Queue[_Batch],
-        pending: _Batch,
-        exchange: _Exchange,
+        responses: asyncio.Queue[Batch],
+        pending: Batch,
+        exchange: Exchange,
         request: httpx.Request,
     ) -> None:
         self._responses = responses
@@ -456,7 +219,7 @@ class _AsyncBridgeStream(httpx.AsyncByteStream):
         try:
             while True:
                 for message in batch:
-                    if message[0] != _BODY:
+                    if message[0] != BODY:
                         self._finished = True
                         raise _stream_error(message, self._request)
                     if not message[2]:
@@ -496,7 +259,7 @@ class SyncBridgeTransport(_BridgeTransportBase, httpx.BaseTransport):
         if loop_thread.closed:
             raise self._closed_error()
         body = request.read()
-        responses: queue.SimpleQueue[_Batch] = queue.SimpleQueue()
+        responses: queue.SimpleQueue[Batch] = queue.SimpleQueue()
         exchange = self._new_exchange(
             self.app,
             self._scope(request),
@@ -523,9 +286,9 @@ class SyncBridgeTransport(_BridgeTransportBase, httpx.BaseTransport):
 class _SyncBridgeStream(httpx.SyncByteStream):
     def __init__(
         self,
-        responses: queue.SimpleQueue[_Batch],
-        pending: _Batch,
-        exchange: _Exchange,
+        responses: queue.SimpleQueue[Batch],
+        pending: Batch,
+        exchange: Exchange,
         request: httpx.Request,
     ) -> None:
         self._responses = responses
@@ -542,7 +305,7 @@ class _SyncBridgeStream(httpx.SyncByteStream):
         try:
             while True:
                 for message in batch:
-                    if message[0] != _BODY:
+                    if message[0] != BODY:
                         self._finished = True
                         raise _stream_error(message, self._request)
                     if not message[2]:

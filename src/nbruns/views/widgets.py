@@ -65,7 +65,7 @@ class Playground(Controls, HoldControl, Display):
         width: int = 720,
     ) -> None:
         if client is None:  # the public default: an SDK client on this process's server
-            from .._inprocess._server import get_client
+            from .._inprocess._get_client import get_client
 
             client = get_client()
         Controls.__init__(self, STRATEGIES)
