@@ -5,14 +5,19 @@ at its (wall-clock) timeout it lists the runs still going. In process and agains
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import operator
+from typing import Annotated, Any
 
 import pytest
+from langgraph.graph import END, START, StateGraph
+from typing_extensions import TypedDict
 
 import nbruns
 from nbruns.testing import RunsStillGoing, pause, wait_idle
 from nbruns.testing._idle import going_runs
 from nbruns.testing._wall import wall_timeout
+from nbruns.views._read import fetch_runs
+from tests.helpers import Gates
 
 
 async def _thread(client: Any) -> str:
@@ -135,3 +140,63 @@ async def test_a_cancel_from_elsewhere_stays_a_cancel() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+def _blocking_graph(gates: Gates) -> Any:
+    """start (async) -> slow (sync, blocking its worker thread until the gate opens)."""
+
+    class State(TypedDict, total=False):
+        log: Annotated[list[str], operator.add]
+
+    async def start(state: State) -> State:
+        return {"log": ["start"]}
+
+    def slow(state: State) -> State:
+        gates["slow"].passage_sync()
+        return {"log": ["slow"]}
+
+    builder = StateGraph(State)
+    builder.add_node("start", start)
+    builder.add_node("slow", slow)
+    builder.add_edge(START, "start")
+    builder.add_edge("start", "slow")
+    builder.add_edge("slow", END)
+    return builder.compile()
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "values"),
+    [("rollback", "rolled_back", {}), ("interrupt", "interrupted", {"log": ["start"]})],
+)
+async def test_it_waits_for_a_stopped_run_to_finish_cleaning_up(
+    monkeypatch: pytest.MonkeyPatch, action: str, status: str, values: dict[str, Any]
+) -> None:
+    gates = Gates()
+    async with nbruns.Server(graphs={"slow": _blocking_graph(gates)}) as server:
+        client = server.client()
+        tid = await _thread(client)
+        run_id = str((await client.runs.create(tid, "slow", input={"log": []}))["run_id"])
+        await gates["slow"].reached()  # `start` is checkpointed; `slow` blocks a thread
+        await client.runs.cancel(tid, run_id, wait=False, action=action)
+        # its status reads as it will end at once, but its checkpoints are deleted (or
+        # trimmed) only once the blocking node has returned: till then it is stopping
+        listed = going_runs(await fetch_runs(client, [tid]))
+        assert [(r["run_id"], r["status"], r["stopping"]) for r in listed] == [
+            (run_id, status, True)
+        ]
+        joins: asyncio.Queue[str] = asyncio.Queue()
+        join = client.runs.join
+
+        async def noted_join(thread_id: str, run_id: str, **kwargs: Any) -> Any:
+            joins.put_nowait(run_id)
+            return await join(thread_id, run_id, **kwargs)
+
+        monkeypatch.setattr(client.runs, "join", noted_join)  # the real join, noted
+        waiting = asyncio.ensure_future(wait_idle(client, tid, timeout=10))
+        assert await joins.get() == run_id
+        assert not waiting.done()  # its join answers once the run has stopped
+        gates["slow"].open()
+        await waiting
+        assert (await client.threads.get_state(tid))["values"] == values
+        [after] = await fetch_runs(client, [tid])
+        assert (after["status"], after["stopping"]) == (status, False)

@@ -59,6 +59,7 @@ def _nbruns_run(api: Api, r: RunRecord) -> ListedRun:
         "status": run_status(r, api.ex.store) or "rolled_back",
         "error": _failure(r),
         "held": held_json(api.ex.holds, r.run_id),
+        "stopping": r.phase == "stopping",
     }
 
 

@@ -355,6 +355,8 @@ class ListedRun(TypedDict):
     merged_into: str | None
     error: RunFailure | None
     held: HeldRunJson | None  # where it waits, while a hold keeps it (/nbruns/holds)
+    # told to stop and still cleaning up: its status already reads as it will end
+    stopping: bool
 
 
 class RolledBackRun(TypedDict):

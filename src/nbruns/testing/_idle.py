@@ -26,13 +26,16 @@ _LAST_LOOK_WITHIN = 5.0  # seconds to list the runs for the timeout's message
 
 
 def going_runs(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The runs still pending or running; a run merged into another (steer, collect,
-    debounce) goes while the run carrying its input goes."""
+    """The runs still pending or running, or (on nbruns) told to stop but still cleaning
+    up; a run merged into another (steer, collect, debounce) goes while the run
+    carrying its input goes."""
     by_id = {r["run_id"]: r for r in runs}
 
     def goes(run: dict[str, Any]) -> bool:
         carrier = by_id.get(run.get("merged_into") or "")
-        return run.get("status") in _GOING or (carrier is not None and goes(carrier))
+        if run.get("status") in _GOING or run.get("stopping"):  # nbruns: still cleaning up
+            return True
+        return carrier is not None and goes(carrier)
 
     return [r for r in runs if goes(r)]
 
@@ -46,6 +49,8 @@ def _where(run: dict[str, Any]) -> str:
         return f"held {side} {named}: release the breakpoint"
     if run.get("merged_into"):
         return f"merged into {run['merged_into']}"
+    if run.get("stopping"):
+        return "told to stop: a node of it is still finishing"
     return ""
 
 
@@ -96,7 +101,8 @@ async def wait_idle(
     timeout: float = 30.0,  # noqa: ASYNC109 (a wall-clock bound, not the loop's)
 ) -> None:
     """Return once no run of `thread_ids` (a thread id, several, or None: every thread)
-    is pending or running.
+    is pending or running; on nbruns, also once a stopped run has finished deleting or
+    trimming its checkpoints, so the thread then reads as the stop leaves it.
 
     Raises `RunsStillGoing` (a `TimeoutError`) after `timeout` s of wall-clock time,
     with a table of the runs still going; a run held by a breakpoint never ends by
