@@ -29,6 +29,19 @@ async def _run(client: Any, tid: str, tag: str, **kwargs: Any) -> str:
     return str(run["run_id"])
 
 
+def _noting_joins(client: Any, monkeypatch: pytest.MonkeyPatch) -> asyncio.Queue[str]:
+    """The run ids `client.runs.join` is called with, in order; the real join still runs."""
+    joins: asyncio.Queue[str] = asyncio.Queue()
+    join = client.runs.join
+
+    async def noted_join(thread_id: str, run_id: str, **kwargs: Any) -> Any:
+        joins.put_nowait(run_id)
+        return await join(thread_id, run_id, **kwargs)
+
+    monkeypatch.setattr(client.runs, "join", noted_join)
+    return joins
+
+
 async def test_it_returns_at_once_when_nothing_goes(testing_client: Any) -> None:
     tid = await _thread(testing_client)
     await wait_idle(testing_client, tid, timeout=0)
@@ -52,14 +65,7 @@ async def test_it_waits_for_a_run_queued_while_it_waited(
     bp = await pause(client, tid, before="c", times=1)
     first = await _run(client, tid, "first")
     await bp.reached(timeout=10)
-    joins: asyncio.Queue[str] = asyncio.Queue()
-    join = client.runs.join
-
-    async def noted_join(thread_id: str, run_id: str, **kwargs: Any) -> Any:
-        joins.put_nowait(run_id)
-        return await join(thread_id, run_id, **kwargs)
-
-    monkeypatch.setattr(client.runs, "join", noted_join)  # the real join, noted
+    joins = _noting_joins(client, monkeypatch)
     waiting = asyncio.ensure_future(wait_idle(client, tid, timeout=10))
     assert await joins.get() == first  # it listed the runs, saw only `first`, joins it
     later = await pause(client, tid, before="a", new_runs_only=True, times=1)
@@ -184,14 +190,7 @@ async def test_it_waits_for_a_stopped_run_to_finish_cleaning_up(
         assert [(r["run_id"], r["status"], r["stopping"]) for r in listed] == [
             (run_id, status, True)
         ]
-        joins: asyncio.Queue[str] = asyncio.Queue()
-        join = client.runs.join
-
-        async def noted_join(thread_id: str, run_id: str, **kwargs: Any) -> Any:
-            joins.put_nowait(run_id)
-            return await join(thread_id, run_id, **kwargs)
-
-        monkeypatch.setattr(client.runs, "join", noted_join)  # the real join, noted
+        joins = _noting_joins(client, monkeypatch)
         waiting = asyncio.ensure_future(wait_idle(client, tid, timeout=10))
         assert await joins.get() == run_id
         assert not waiting.done()  # its join answers once the run has stopped
